@@ -1,0 +1,26 @@
+//! `seclab-checkers`: the pure graders behind seclab.
+//!
+//! Kubernetes objects, reports and answers go in; a [`Verdict`] with
+//! [`Finding`]s comes out. Nothing in this crate does I/O, spawns tasks,
+//! reads a clock or draws random numbers, so every grader is a plain
+//! function that a test can call with a YAML literal.
+//!
+//! Modules by concern:
+//! - [`verdict`]: `Verdict`, `Finding`, `Status` — what every grader returns.
+//! - [`object`]: `KubeObject` (a parsed manifest document and where it came
+//!   from) and the pod-template extraction shared by the workload graders.
+//! - [`target`]: `kind/name` targets as lab authors write them.
+//! - [`pss`]: Pod Security Standards, exact to the upstream admission library.
+//! - [`netpol`]: NetworkPolicy reachability.
+//! - [`rbac`]: RBAC authorization questions over Role/Binding objects.
+
+pub mod netpol;
+pub mod object;
+pub mod pss;
+pub mod rbac;
+pub mod target;
+pub mod verdict;
+
+pub use object::KubeObject;
+pub use target::Target;
+pub use verdict::{Finding, Severity, Status, Verdict};

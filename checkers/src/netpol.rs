@@ -1,0 +1,2 @@
+//! NetworkPolicy reachability: which workloads may connect to which, on
+//! which ports, from manifests alone.

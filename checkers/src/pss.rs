@@ -1,0 +1,2 @@
+//! Pod Security Standards (baseline, restricted), exact to the upstream
+//! Pod Security Admission library.

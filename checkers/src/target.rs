@@ -1,0 +1,147 @@
+//! Check targets as lab authors write them: `kind/name`, the kind
+//! case-insensitive and in any of the spellings kubectl accepts
+//! (`deployment`, `deployments`, `deploy`), printed back as the API spells it.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::KubeObject;
+
+/// Kinds seclab knows by name, with the short names and plurals kubectl
+/// accepts for them.
+const KINDS: &[(&str, &[&str])] = &[
+    ("Pod", &["pod", "pods", "po"]),
+    ("PodTemplate", &["podtemplate", "podtemplates"]),
+    (
+        "ReplicationController",
+        &["replicationcontroller", "replicationcontrollers", "rc"],
+    ),
+    ("ReplicaSet", &["replicaset", "replicasets", "rs"]),
+    ("Deployment", &["deployment", "deployments", "deploy"]),
+    ("DaemonSet", &["daemonset", "daemonsets", "ds"]),
+    ("StatefulSet", &["statefulset", "statefulsets", "sts"]),
+    ("Job", &["job", "jobs"]),
+    ("CronJob", &["cronjob", "cronjobs", "cj"]),
+    ("Namespace", &["namespace", "namespaces", "ns"]),
+    ("Service", &["service", "services", "svc"]),
+    ("ServiceAccount", &["serviceaccount", "serviceaccounts", "sa"]),
+    ("ConfigMap", &["configmap", "configmaps", "cm"]),
+    ("Secret", &["secret", "secrets"]),
+    ("Role", &["role", "roles"]),
+    ("ClusterRole", &["clusterrole", "clusterroles"]),
+    ("RoleBinding", &["rolebinding", "rolebindings"]),
+    (
+        "ClusterRoleBinding",
+        &["clusterrolebinding", "clusterrolebindings"],
+    ),
+    (
+        "NetworkPolicy",
+        &["networkpolicy", "networkpolicies", "netpol"],
+    ),
+];
+
+/// The API spelling of a kind written any way kubectl accepts, or `None`
+/// when seclab does not know the kind.
+pub fn canonical_kind(kind: &str) -> Option<&'static str> {
+    let lower = kind.to_ascii_lowercase();
+    KINDS
+        .iter()
+        .find(|(_, names)| names.contains(&lower.as_str()))
+        .map(|(canonical, _)| *canonical)
+}
+
+/// A `kind/name` reference to one object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The kind as the API spells it (`Deployment`).
+    pub kind: &'static str,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+/// Why a target string is not a target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// No `/` between kind and name, or an empty side.
+    #[error("target `{0}` is not of the form kind/name (e.g. deployment/scissors)")]
+    Shape(String),
+    /// The kind is not one seclab knows.
+    #[error("unknown kind `{kind}` in target `{target}`; known kinds: {known}")]
+    UnknownKind {
+        /// The kind as written.
+        kind: String,
+        /// The whole target as written.
+        target: String,
+        /// The kinds seclab knows, comma separated.
+        known: String,
+    },
+}
+
+impl Target {
+    /// Parses `kind/name`.
+    pub fn parse(s: &str) -> Result<Self, TargetError> {
+        let (kind, name) = s
+            .split_once('/')
+            .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| TargetError::Shape(s.to_string()))?;
+        let kind = canonical_kind(kind).ok_or_else(|| TargetError::UnknownKind {
+            kind: kind.to_string(),
+            target: s.to_string(),
+            known: KINDS
+                .iter()
+                .map(|(k, _)| *k)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+        Ok(Self {
+            kind,
+            name: name.to_string(),
+        })
+    }
+
+    /// Whether `obj` is this target (namespace aside).
+    pub fn matches(&self, obj: &KubeObject) -> bool {
+        obj.kind() == self.kind && obj.name() == self.name
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Target::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_spellings_map_to_api_kind() {
+        for s in ["deployment/scissors", "Deployments/scissors", "deploy/scissors"] {
+            let t = Target::parse(s).expect(s);
+            assert_eq!(t.to_string(), "Deployment/scissors");
+        }
+    }
+
+    #[test]
+    fn bad_targets_say_why() {
+        assert!(matches!(Target::parse("scissors"), Err(TargetError::Shape(_))));
+        assert!(matches!(Target::parse("deployment/"), Err(TargetError::Shape(_))));
+        let err = Target::parse("deplyment/x").expect_err("typo");
+        assert!(err.to_string().contains("known kinds: Pod"), "{err}");
+    }
+}

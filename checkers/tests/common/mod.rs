@@ -1,0 +1,42 @@
+//! Shared by the conformance tests: where the upstream fixture data lives.
+//!
+//! `SECLAB_CONFORMANCE_DATA` names the folder; the default is
+//! `../shared/testdata` resolved from the workspace root. When the folder is
+//! absent the tests print a notice and skip, unless
+//! `SECLAB_REQUIRE_CONFORMANCE=1`, which makes absence a failure.
+
+use std::path::PathBuf;
+
+/// The conformance data sub-folder `sub` (e.g. `pss`), or `None` (after
+/// printing why) when it is absent and not required.
+///
+/// # Panics
+/// When the folder is absent and `SECLAB_REQUIRE_CONFORMANCE=1`.
+#[allow(dead_code)]
+pub fn conformance_dir(sub: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("SECLAB_CONFORMANCE_DATA").map_or_else(
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("..")
+                .join("shared")
+                .join("testdata")
+        },
+        PathBuf::from,
+    );
+    let dir = base.join(sub);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let required = std::env::var("SECLAB_REQUIRE_CONFORMANCE").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "conformance data {} is missing and SECLAB_REQUIRE_CONFORMANCE=1",
+        dir.display()
+    );
+    eprintln!(
+        "NOTICE: conformance data {} not found; skipping (set SECLAB_CONFORMANCE_DATA)",
+        dir.display()
+    );
+    None
+}

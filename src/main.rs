@@ -1,0 +1,5 @@
+//! The `seclab` binary: parse the command line, run one command.
+
+fn main() {
+    println!("seclab");
+}
