@@ -13,14 +13,22 @@
 //! - [`pss`]: Pod Security Standards, exact to the upstream admission library.
 //! - [`netpol`]: NetworkPolicy reachability.
 //! - [`rbac`]: RBAC authorization questions over Role/Binding objects.
+//! - [`manifest`], [`quiz`], [`flag`]: field assertions, questions, flags.
+//! - [`registry`]: `CheckSpec` (every checker a lab can name), the
+//!   evidence each needs, and grading one check.
 
+pub mod flag;
+pub mod manifest;
 pub mod netpol;
 pub mod object;
 pub mod pss;
+pub mod quiz;
 pub mod rbac;
+pub mod registry;
 pub mod target;
 pub mod verdict;
 
 pub use object::KubeObject;
+pub use registry::{CheckSpec, Evidence, Need};
 pub use target::Target;
 pub use verdict::{Finding, Severity, Status, Verdict};

@@ -111,7 +111,11 @@ pub fn pod_template(value: &Value) -> Option<PodTemplate<'_>> {
             "template.metadata",
             "template.spec",
         ),
-        "ReplicationController" | "ReplicaSet" | "Deployment" | "DaemonSet" | "StatefulSet"
+        "ReplicationController"
+        | "ReplicaSet"
+        | "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
         | "Job" => (
             "/spec/template/metadata",
             "/spec/template/spec",
@@ -157,7 +161,8 @@ mod tests {
 
     #[test]
     fn display_name_includes_namespace_when_set() {
-        let o = KubeObject::new(json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "n"}}));
+        let o =
+            KubeObject::new(json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "n"}}));
         assert_eq!(o.display_name(), "Pod n/a");
         let o = KubeObject::new(json!({"kind": "Pod", "metadata": {"name": "a"}}));
         assert_eq!(o.display_name(), "Pod/a");

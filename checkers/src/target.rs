@@ -25,7 +25,10 @@ const KINDS: &[(&str, &[&str])] = &[
     ("CronJob", &["cronjob", "cronjobs", "cj"]),
     ("Namespace", &["namespace", "namespaces", "ns"]),
     ("Service", &["service", "services", "svc"]),
-    ("ServiceAccount", &["serviceaccount", "serviceaccounts", "sa"]),
+    (
+        "ServiceAccount",
+        &["serviceaccount", "serviceaccounts", "sa"],
+    ),
     ("ConfigMap", &["configmap", "configmaps", "cm"]),
     ("Secret", &["secret", "secrets"]),
     ("Role", &["role", "roles"]),
@@ -88,11 +91,7 @@ impl Target {
         let kind = canonical_kind(kind).ok_or_else(|| TargetError::UnknownKind {
             kind: kind.to_string(),
             target: s.to_string(),
-            known: KINDS
-                .iter()
-                .map(|(k, _)| *k)
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
         })?;
         Ok(Self {
             kind,
@@ -131,7 +130,11 @@ mod tests {
 
     #[test]
     fn kubectl_spellings_map_to_api_kind() {
-        for s in ["deployment/scissors", "Deployments/scissors", "deploy/scissors"] {
+        for s in [
+            "deployment/scissors",
+            "Deployments/scissors",
+            "deploy/scissors",
+        ] {
             let t = Target::parse(s).expect(s);
             assert_eq!(t.to_string(), "Deployment/scissors");
         }
@@ -139,8 +142,14 @@ mod tests {
 
     #[test]
     fn bad_targets_say_why() {
-        assert!(matches!(Target::parse("scissors"), Err(TargetError::Shape(_))));
-        assert!(matches!(Target::parse("deployment/"), Err(TargetError::Shape(_))));
+        assert!(matches!(
+            Target::parse("scissors"),
+            Err(TargetError::Shape(_))
+        ));
+        assert!(matches!(
+            Target::parse("deployment/"),
+            Err(TargetError::Shape(_))
+        ));
         let err = Target::parse("deplyment/x").expect_err("typo");
         assert!(err.to_string().contains("known kinds: Pod"), "{err}");
     }

@@ -43,6 +43,9 @@ pub struct Finding {
     /// The file the object came from, when it came from a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Index of the document in `source` (for mapping paths to positions).
+    #[serde(skip)]
+    pub doc: Option<usize>,
     /// Field paths inside the object, e.g.
     /// `spec.template.spec.containers[0].securityContext.privileged`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -77,6 +80,7 @@ impl Finding {
             message: message.into(),
             object: None,
             source: None,
+            doc: None,
             paths: Vec::new(),
             line: None,
             col: None,
@@ -88,6 +92,7 @@ impl Finding {
     pub fn about(mut self, obj: &crate::KubeObject) -> Self {
         self.object = Some(obj.display_name());
         self.source.clone_from(&obj.source);
+        self.doc = obj.source.as_ref().map(|_| obj.doc);
         self
     }
 

@@ -1,0 +1,107 @@
+//! Per-student flags: `flag(name)` = the first 32 hex digits of
+//! HMAC-SHA256(key = seed, message = student + "\n" + name), and the `flag`
+//! checker that compares a submitted flag in constant time with the value
+//! the lab's cluster holds.
+
+use hmac::{Hmac, Mac};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::{Finding, Verdict};
+
+/// The flag for `student` named `name` under `seed`.
+pub fn derive(seed: &str, student: &str, name: &str) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(seed.as_bytes()) else {
+        unreachable!("HMAC takes keys of any length")
+    };
+    mac.update(student.as_bytes());
+    mac.update(b"\n");
+    mac.update(name.as_bytes());
+    let mut hex = hex::encode(mac.finalize().into_bytes());
+    hex.truncate(32);
+    hex
+}
+
+/// Where the cluster keeps the flag's true value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKey {
+    /// The Secret's namespace.
+    pub namespace: String,
+    /// The Secret's name.
+    pub name: String,
+    /// The key inside `data`.
+    pub key: String,
+}
+
+/// A `flag:` check as written in lab.yaml: the student submits a value
+/// found in the lab (with `seclab answer`), graded against the live Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagCheck {
+    /// The question id: its key in `answers.yaml` under the task.
+    pub id: String,
+    /// What the student is asked to find.
+    pub question: String,
+    /// The Secret whose value is the flag.
+    pub secret: SecretKey,
+}
+
+/// Compares a submitted flag with the true one in constant time.
+pub fn grade(check: &FlagCheck, truth: &str, given: Option<&str>) -> Verdict {
+    let Some(given) = given.map(str::trim) else {
+        return Verdict::fail(format!("`{}` is not answered yet", check.id));
+    };
+    if bool::from(given.as_bytes().ct_eq(truth.as_bytes())) {
+        Verdict::pass()
+    } else {
+        Verdict::from_findings(vec![Finding::error(format!(
+            "`{}`: that is not the value of Secret {}/{} key {}",
+            check.id, check.secret.namespace, check.secret.name, check.secret.key
+        ))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_stable_per_student_and_differ_between_students() {
+        let a = derive("class-7", "alice", "db-credentials");
+        assert_eq!(a, derive("class-7", "alice", "db-credentials"));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, derive("class-7", "bob", "db-credentials"));
+        assert_ne!(a, derive("class-8", "alice", "db-credentials"));
+        assert_ne!(a, derive("class-7", "alice", "other"));
+    }
+
+    #[test]
+    fn known_vector() {
+        // HMAC-SHA256(key="test", msg="test\nx"), computed independently with
+        // `printf 'test\nx' | openssl dgst -sha256 -hmac test`.
+        assert_eq!(
+            derive("test", "test", "x"),
+            "201c91fa8c1970528dcdb87ac19cff23"
+        );
+    }
+
+    #[test]
+    fn grading_trims_and_compares() {
+        let c = FlagCheck {
+            id: "password".into(),
+            question: "?".into(),
+            secret: SecretKey {
+                namespace: "n".into(),
+                name: "s".into(),
+                key: "k".into(),
+            },
+        };
+        assert!(grade(&c, "abc", Some(" abc\n")).passed());
+        assert!(!grade(&c, "abc", Some("abd")).passed());
+        assert!(!grade(&c, "abc", None).passed());
+    }
+}

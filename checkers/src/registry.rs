@@ -1,0 +1,194 @@
+//! The check registry: every checker a lab can name in `checks:`, the
+//! evidence each one needs, and the one function that grades a check
+//! against the evidence at hand.
+//!
+//! `CheckSpec` is an externally tagged enum (`- manifest: {...}`), so a
+//! misspelt checker name is a parse error that lists the valid names.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::flag::FlagCheck;
+use crate::manifest::{ManifestCheck, Source};
+use crate::quiz::QuizCheck;
+use crate::{KubeObject, Verdict};
+
+/// One check of a task, as written in lab.yaml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSpec {
+    /// A structured assertion about one field of one object.
+    Manifest(ManifestCheck),
+    /// A single- or multiple-choice question, or a short answer.
+    Quiz(QuizCheck),
+    /// A per-student flag found in the live lab and submitted as an answer.
+    Flag(FlagCheck),
+}
+
+/// Evidence a checker needs to be graded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Need {
+    /// Files in the student's workspace.
+    Workspace,
+    /// The student's answers (`answers.yaml`).
+    Answers,
+    /// A running Docker engine.
+    Docker,
+    /// The lab's running cluster.
+    Cluster,
+}
+
+impl fmt::Display for Need {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Need::Workspace => "workspace",
+            Need::Answers => "answers",
+            Need::Docker => "docker",
+            Need::Cluster => "cluster",
+        })
+    }
+}
+
+/// Everything a grader may look at, gathered by the shell beforehand.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// The objects parsed from the workspace files.
+    pub workspace: &'a [KubeObject],
+    /// The student's answers for this task (a map from question id to the
+    /// answer), if any.
+    pub answers: Option<&'a Value>,
+    /// The live objects of the lab's cluster, when a cluster is at hand.
+    pub cluster: Option<&'a [KubeObject]>,
+}
+
+impl CheckSpec {
+    /// The checker's name as written in lab.yaml.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckSpec::Manifest(_) => "manifest",
+            CheckSpec::Quiz(_) => "quiz",
+            CheckSpec::Flag(_) => "flag",
+        }
+    }
+
+    /// The evidence this check needs.
+    pub fn needs(&self) -> Vec<Need> {
+        match self {
+            CheckSpec::Manifest(m) => match m.source {
+                Source::Workspace => vec![Need::Workspace],
+                Source::Cluster => vec![Need::Cluster],
+            },
+            CheckSpec::Quiz(_) => vec![Need::Answers],
+            CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
+        }
+    }
+
+    /// A one-line description for listings.
+    pub fn describe(&self) -> String {
+        match self {
+            CheckSpec::Manifest(m) => format!("{}: {} {:?}", m.target, m.path, m.op).to_lowercase(),
+            CheckSpec::Quiz(q) => format!("question `{}`", q.id),
+            CheckSpec::Flag(f) => format!("flag `{}`", f.id),
+        }
+    }
+
+    /// Grades the check; skipped with the reason when the evidence it needs
+    /// is not at hand.
+    pub fn grade(&self, ev: &Evidence<'_>) -> Verdict {
+        let answer = |id: &str| ev.answers.and_then(|a| a.get(id)).filter(|v| !v.is_null());
+        match self {
+            CheckSpec::Manifest(m) => match m.source {
+                Source::Workspace => crate::manifest::grade(m, ev.workspace),
+                Source::Cluster => match ev.cluster {
+                    Some(objs) => crate::manifest::grade(m, objs),
+                    None => Verdict::skipped(NO_CLUSTER),
+                },
+            },
+            CheckSpec::Quiz(q) => crate::quiz::grade(q, answer(&q.id)),
+            CheckSpec::Flag(f) => {
+                let Some(objs) = ev.cluster else {
+                    return Verdict::skipped(NO_CLUSTER);
+                };
+                match secret_value(objs, f) {
+                    Some(truth) => {
+                        crate::flag::grade(f, &truth, answer(&f.id).and_then(Value::as_str))
+                    }
+                    None => Verdict::fail(format!(
+                        "Secret {}/{} with key {} is not in the cluster",
+                        f.secret.namespace, f.secret.name, f.secret.key
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The reason cluster checks give when graded offline.
+pub const NO_CLUSTER: &str = "needs the lab's running cluster; offline it cannot be graded";
+
+/// The value of a Secret key (from `stringData`, or `data` decoded).
+fn secret_value(objs: &[KubeObject], f: &FlagCheck) -> Option<String> {
+    use base64::Engine as _;
+    let secret = objs.iter().find(|o| {
+        o.kind() == "Secret"
+            && o.name() == f.secret.name
+            && o.namespace() == Some(f.secret.namespace.as_str())
+    })?;
+    if let Some(s) = secret
+        .value
+        .pointer(&format!("/stringData/{}", f.secret.key))
+        .and_then(Value::as_str)
+    {
+        return Some(s.to_string());
+    }
+    let encoded = secret
+        .value
+        .pointer(&format!("/data/{}", f.secret.key))?
+        .as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn misspelt_checker_lists_valid_names() {
+        let err = serde_json::from_value::<CheckSpec>(json!({"manifset": {}})).expect_err("typo");
+        let msg = err.to_string();
+        assert!(msg.contains("manifest") && msg.contains("quiz"), "{msg}");
+    }
+
+    #[test]
+    fn cluster_checks_skip_offline_with_the_reason() {
+        let spec: CheckSpec = serde_json::from_value(json!({"flag": {
+            "id": "password", "question": "?",
+            "secret": {"namespace": "n", "name": "db", "key": "password"}}}))
+        .expect("valid");
+        let v = spec.grade(&Evidence {
+            workspace: &[],
+            answers: None,
+            cluster: None,
+        });
+        assert_eq!(v.status, crate::Status::Skipped);
+        assert_eq!(v.reason.as_deref(), Some(NO_CLUSTER));
+        let secret = KubeObject::new(json!({"kind": "Secret",
+            "metadata": {"name": "db", "namespace": "n"}, "data": {"password": "czNjcjN0"}}));
+        let answers = json!({"password": "s3cr3t"});
+        let live = [secret];
+        let ev = Evidence {
+            workspace: &[],
+            answers: Some(&answers),
+            cluster: Some(&live),
+        };
+        assert!(spec.grade(&ev).passed());
+    }
+}
