@@ -1,5 +1,20 @@
-//! The `seclab` binary: parse the command line, run one command.
+//! The `seclab` binary: parse the command line, run one command, exit with
+//! its code (0 all good, 1 checks failed or findings, 2 usage or input
+//! error). No logic lives here.
 
-fn main() {
-    println!("seclab");
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use seclab::cli::Cli;
+use seclab::error::EXIT_USAGE;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match seclab::commands::run(cli) {
+        Ok(outcome) => outcome.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }

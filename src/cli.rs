@@ -1,0 +1,200 @@
+//! The command line. The doc comments here are the `--help` text. Parsing
+//! is pure (clap derive); `commands` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Hands-on container and Kubernetes security labs, graded offline first.
+///
+/// Run with no arguments to see the labs. Exit codes: 0 all good, 1 checks
+/// failed or findings, 2 usage or input error.
+#[derive(Debug, Parser)]
+#[command(name = "seclab", version, propagate_version = false)]
+pub struct Cli {
+    /// Also load the labs in this folder (a folder of lab folders, or one
+    /// lab folder).
+    #[arg(long, global = true, env = "SECLAB_LABS", value_name = "DIR")]
+    pub labs: Option<PathBuf>,
+
+    /// The command; none lists the labs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Output formats shared by commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Output {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// Output formats of `progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ProgressOutput {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs (an instructor collects these).
+    Json,
+    /// A Markdown table.
+    Md,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the labs, their tasks and what they need.
+    List {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Print a lab's or task's instructions and the hints revealed so far.
+    Show {
+        /// The lab id.
+        lab: String,
+        /// A task id; all tasks when omitted.
+        task: Option<String>,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Create the lab's workspace from its start files.
+    Start {
+        /// The lab id.
+        lab: String,
+        /// Where to create it (default ./seclab/<lab>).
+        #[arg(long, env = "SECLAB_WORKSPACE", value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Replace an existing workspace (it is backed up first).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore the workspace (or one task's files) to the start state,
+    /// keeping a backup first.
+    Reset {
+        /// The lab id.
+        lab: String,
+        /// Only this task's files.
+        #[arg(long)]
+        task: Option<String>,
+    },
+    /// Grade the workspace: one task, or all of them.
+    Check {
+        /// The lab id.
+        lab: String,
+        /// A task id; all tasks when omitted.
+        task: Option<String>,
+        /// Re-grade on every save (200 ms debounce).
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: poll for changes where file events do not arrive.
+        #[arg(long, requires = "watch")]
+        poll: bool,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+        /// Also write a JUnit XML report.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Reveal the next hint of a task (counted in progress).
+    Hint {
+        /// The lab id.
+        lab: String,
+        /// The task id.
+        task: String,
+    },
+    /// Record an answer in the workspace's answers.yaml.
+    Answer {
+        /// The lab id.
+        lab: String,
+        /// The task id.
+        task: String,
+        /// The question id (may be left out when the task asks one question).
+        #[arg(long, short)]
+        question: Option<String>,
+        /// The answer: a choice letter, several letters, or text.
+        #[arg(required = true, num_args = 1..)]
+        value: Vec<String>,
+    },
+    /// Show progress over all labs.
+    Progress {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: ProgressOutput,
+        /// Also write a JUnit XML report.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Scaffold a new lab folder (for lab authors).
+    New {
+        /// The new lab's id.
+        id: String,
+        /// The folder of labs to create it in.
+        #[arg(long, default_value = "labs", value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Remove workspaces and progress, after asking.
+    Clean {
+        /// Only this lab; everything when omitted.
+        lab: Option<String>,
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Check that every lab's content is well formed.
+    Validate,
+    /// Prove every lab: start fails, solution passes, wrong/ cases fail as
+    /// they expect.
+    Test {
+        /// Only what can be decided without Docker or a cluster.
+        #[arg(long)]
+        offline: bool,
+        /// Only these labs.
+        labs_to_test: Vec<String>,
+        /// Also write a JUnit XML report.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Tools for lab authors.
+    Lab {
+        /// What to do.
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Tools for lab authors.
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Print the salted hash of a quiz answer, for lab.yaml.
+    HashAnswer {
+        /// The salt (default: random).
+        #[arg(long)]
+        salt: Option<String>,
+        /// The answer is a set of choices.
+        #[arg(long)]
+        multiple: bool,
+        /// The answer is short text, not choice letters.
+        #[arg(long, conflicts_with = "multiple")]
+        short: bool,
+        /// The answer: choice letters (a, b, ...) or text.
+        #[arg(required = true, num_args = 1..)]
+        value: Vec<String>,
+    },
+    /// Print the JSON Schema of lab.yaml.
+    Schema,
+}

@@ -1,0 +1,158 @@
+//! Commands for lab authors: `validate`, `test`, `new`, `lab hash-answer`,
+//! `completions`.
+
+use std::path::Path;
+
+use clap::CommandFactory as _;
+use seclab_checkers::quiz;
+
+use crate::cli::{Cli, Output};
+use crate::commands::Ctx;
+use crate::error::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Outcome};
+use crate::junit::{self, JunitCase};
+use crate::labtest::{self, CaseOutcome};
+
+/// `seclab validate`.
+pub fn validate(ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let mut problems = 0;
+    for lab in &ctx.catalog.labs {
+        for p in crate::lab::validate::validate_lab(lab) {
+            eprintln!("{p}");
+            problems += 1;
+        }
+    }
+    if problems > 0 {
+        eprintln!("{problems} problem(s) in {} lab(s)", ctx.catalog.labs.len());
+        return Ok(Outcome(EXIT_USAGE));
+    }
+    println!("{} lab(s) valid", ctx.catalog.labs.len());
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab test`.
+pub fn test(
+    ctx: &Ctx,
+    offline: bool,
+    only: &[String],
+    junit_path: Option<&Path>,
+    output: Output,
+) -> anyhow::Result<Outcome> {
+    let labs: Vec<_> = if only.is_empty() {
+        ctx.catalog.labs.iter().collect()
+    } else {
+        only.iter()
+            .map(|id| ctx.catalog.get(id))
+            .collect::<Result<_, _>>()?
+    };
+    if !offline {
+        eprintln!(
+            "note: no lab cluster or Docker engine is attached; checks that need them are skipped (same as --offline)"
+        );
+    }
+    let mut cases = Vec::new();
+    for lab in labs {
+        cases.extend(labtest::run_lab(lab)?);
+    }
+    let (passed, failed, skipped) = labtest::counts(&cases);
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&cases)?),
+        Output::Text => {
+            for c in &cases {
+                match &c.outcome {
+                    CaseOutcome::Passed => println!("ok      {}", c.name),
+                    CaseOutcome::Failed(why) => println!("FAILED  {}: {why}", c.name),
+                    CaseOutcome::Skipped(why) => println!("skipped {}: {why}", c.name),
+                }
+            }
+            println!("{passed} passed, {failed} failed, {skipped} skipped");
+        }
+    }
+    if let Some(path) = junit_path {
+        let jc: Vec<JunitCase> = cases
+            .iter()
+            .map(|c| JunitCase {
+                suite: c.lab.clone(),
+                name: c.name.clone(),
+                problem: match &c.outcome {
+                    CaseOutcome::Passed => None,
+                    CaseOutcome::Failed(m) => Some((true, m.clone())),
+                    CaseOutcome::Skipped(m) => Some((false, m.clone())),
+                },
+            })
+            .collect();
+        junit::write(path, "seclab test", &jc)?;
+    }
+    Ok(Outcome(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK }))
+}
+
+/// `seclab lab hash-answer`.
+pub fn hash_answer(
+    salt: Option<&str>,
+    multiple: bool,
+    short: bool,
+    value: &[String],
+) -> anyhow::Result<Outcome> {
+    let choices: Vec<String> = if short {
+        Vec::new()
+    } else {
+        (0..26).map(quiz::label).collect()
+    };
+    let normalised = quiz::normalise(&choices, multiple, value)?;
+    let salt = match salt {
+        Some(s) if !s.is_empty() && !s.contains(':') => s.to_string(),
+        Some(_) => anyhow::bail!("--salt must be non-empty and contain no `:`"),
+        None => {
+            let mut b = [0u8; 6];
+            getrandom::fill(&mut b)
+                .map_err(|e| anyhow::anyhow!("no randomness for a salt: {e}"))?;
+            hex::encode(b)
+        }
+    };
+    println!("{}", quiz::hash_answer(&salt, &normalised));
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab completions <shell>`.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
+    clap_complete::generate(shell, &mut Cli::command(), "seclab", &mut std::io::stdout());
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab new <id>`: a lab that validates and tests green from the start,
+/// to be edited.
+pub fn new_lab(id: &str, dir: &Path) -> anyhow::Result<Outcome> {
+    let valid = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        anyhow::bail!("lab id `{id}` must be lower-case letters, digits and `-`");
+    }
+    let root = dir.join(id);
+    if root.exists() {
+        anyhow::bail!("{} already exists", root.display());
+    }
+    let files: [(&str, String); 6] = [
+        ("lab.yaml", format!(
+            "# yaml-language-server: $schema=../lab.schema.json\nformat_version: 1\nid: {id}\ntitle: A new lab (say what it teaches)\nsummary: >\n  What the student learns here.\ntasks:\n  - id: no-privileged\n    title: Do not run the app privileged\n    instructions: no-privileged.md\n    files: [deployment.yaml]\n    hints:\n      - Look at the container's securityContext.\n    checks:\n      - manifest:\n          target: deployment/app\n          path: spec.template.spec.containers[*].securityContext.privileged\n          op: none\n          value: true\n"
+        )),
+        ("no-privileged.md", "# Do not run the app privileged\n\nExplain the idea, then the task.\n".to_string()),
+        ("start/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n        - name: app\n          image: nginx\n          securityContext:\n            privileged: true\n".to_string()),
+        ("solution/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n        - name: app\n          image: nginx\n          securityContext:\n            privileged: false\n".to_string()),
+        ("wrong/still-privileged/expect.yaml", "about: the container is still privileged\nfail: [no-privileged]\n".to_string()),
+        ("wrong/still-privileged/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n        - name: app\n          image: nginx\n          securityContext:\n            privileged: true\n".to_string()),
+    ];
+    for (rel, text) in files {
+        let p = root.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, text)?;
+    }
+    println!(
+        "created {}; try: seclab --labs {} test {id}",
+        root.display(),
+        dir.display()
+    );
+    Ok(Outcome(EXIT_OK))
+}

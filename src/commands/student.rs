@@ -1,0 +1,642 @@
+//! Commands for students: `list`, `show`, `start`, `reset`, `check`,
+//! `hint`, `answer`, `progress`, `clean`.
+
+use std::fmt::Write as _;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use seclab_checkers::{Need, Severity, Status};
+use serde_json::{Value, json};
+
+use crate::cli::{Output, ProgressOutput};
+use crate::commands::Ctx;
+use crate::config;
+use crate::error::{EXIT_OK, Outcome};
+use crate::grade::{Snapshot, TaskResult, grade_task};
+use crate::junit::{self, JunitCase};
+use crate::lab::validate::rendered;
+use crate::lab::{Lab, TaskSpec};
+use crate::progress::{self, Progress, TaskState, now_unix};
+use crate::shell::{files, watch};
+
+fn needs_words(needs: &std::collections::BTreeSet<Need>) -> Vec<String> {
+    needs.iter().map(ToString::to_string).collect()
+}
+
+/// `seclab list` (and `seclab` with no arguments).
+pub fn list(ctx: &Ctx, output: Output, intro: bool) -> anyhow::Result<Outcome> {
+    if output == Output::Json {
+        let labs: Vec<Value> = ctx
+            .catalog
+            .labs
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.spec.id,
+                    "title": l.spec.title,
+                    "needs": needs_words(&l.spec.needs()),
+                    "builtin": l.origin == crate::lab::Origin::BuiltIn,
+                    "tasks": l.spec.tasks.iter().map(|t| json!({"id": t.id, "title": t.title})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&labs)?);
+        return Ok(Outcome(EXIT_OK));
+    }
+    let width = ctx
+        .catalog
+        .labs
+        .iter()
+        .map(|l| l.spec.id.len())
+        .max()
+        .unwrap_or(0);
+    if intro {
+        println!("seclab: hands-on container and Kubernetes security labs\n");
+    }
+    for l in &ctx.catalog.labs {
+        let ext = if l.origin == crate::lab::Origin::BuiltIn {
+            ""
+        } else {
+            " (external)"
+        };
+        println!("{:width$}  {}{ext}", l.spec.id, l.spec.title);
+        println!(
+            "{:width$}  {} task(s); needs: {}",
+            "",
+            l.spec.tasks.len(),
+            needs_words(&l.spec.needs()).join(", ")
+        );
+    }
+    if intro {
+        println!(
+            "\nStart a lab:  seclab start <lab>   then  seclab show <lab>  and  seclab check <lab>"
+        );
+        println!("All commands: seclab --help");
+    }
+    Ok(Outcome(EXIT_OK))
+}
+
+fn state() -> anyhow::Result<PathBuf> {
+    config::state_dir()
+}
+
+fn load_progress(state: &Path) -> anyhow::Result<(Progress, crate::lab::Student)> {
+    let student = config::student(state)?;
+    let mut p = progress::load(state, &student.id, now_unix())?;
+    if p.student != student.id {
+        // Progress belongs to one student; a new id starts a new record.
+        eprintln!(
+            "note: progress was recorded for `{}`; now recording for `{}`",
+            p.student, student.id
+        );
+        p.student.clone_from(&student.id);
+    }
+    Ok((p, student))
+}
+
+fn task<'a>(lab: &'a Lab, id: &str) -> anyhow::Result<&'a TaskSpec> {
+    lab.spec.task(id).ok_or_else(|| {
+        anyhow::anyhow!(
+            "lab `{}` has no task `{id}`; tasks: {}",
+            lab.spec.id,
+            lab.spec
+                .tasks
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// `seclab show`.
+pub fn show(
+    ctx: &Ctx,
+    lab_id: &str,
+    task_id: Option<&str>,
+    output: Output,
+) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let tasks: Vec<&TaskSpec> = match task_id {
+        Some(t) => vec![task(lab, t)?],
+        None => lab.spec.tasks.iter().collect(),
+    };
+    let st = state()?;
+    let (p, _) = load_progress(&st)?;
+    let lp = p.labs.get(lab_id);
+    let revealed = |t: &TaskSpec| lp.map_or(0, |l| l.hints(&t.id)).min(t.hints.len());
+    if output == Output::Json {
+        let v: Vec<Value> = tasks
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.id, "title": t.title,
+                    "instructions": lab.instructions(t),
+                    "needs": needs_words(&t.needs()),
+                    "hints_revealed": t.hints[..revealed(t)],
+                    "hints_total": t.hints.len(),
+                    "state": lp.map_or(TaskState::NotTried, |l| l.state(&t.id)),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"id": lab.spec.id, "title": lab.spec.title, "summary": lab.spec.summary, "tasks": v})
+            )?
+        );
+        return Ok(Outcome(EXIT_OK));
+    }
+    if task_id.is_none() {
+        println!("# {}\n\n{}\n", lab.spec.title, lab.spec.summary.trim());
+    }
+    for t in tasks {
+        println!(
+            "== Task {}: {} (needs: {})\n",
+            t.id,
+            t.title,
+            needs_words(&t.needs()).join(", ")
+        );
+        println!("{}", lab.instructions(t).trim_end());
+        let n = revealed(t);
+        if n > 0 {
+            println!();
+            for (i, h) in t.hints[..n].iter().enumerate() {
+                println!("Hint {}/{}: {h}", i + 1, t.hints.len());
+            }
+        } else {
+            println!(
+                "\n({} hint(s): seclab hint {} {})",
+                t.hints.len(),
+                lab.spec.id,
+                t.id
+            );
+        }
+        println!();
+    }
+    Ok(Outcome(EXIT_OK))
+}
+
+fn workspace_of(p: &Progress, lab: &str) -> PathBuf {
+    if let Some(ws) = std::env::var_os("SECLAB_WORKSPACE").filter(|w| !w.is_empty()) {
+        return PathBuf::from(ws);
+    }
+    p.labs
+        .get(lab)
+        .and_then(|l| l.workspace.clone())
+        .unwrap_or_else(|| PathBuf::from("seclab").join(lab))
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
+/// `seclab start`.
+pub fn start(
+    ctx: &Ctx,
+    lab_id: &str,
+    workspace: Option<PathBuf>,
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let st = state()?;
+    let (mut p, student) = load_progress(&st)?;
+    let root = absolute(&workspace.unwrap_or_else(|| PathBuf::from("seclab").join(lab_id)))?;
+    let start_files = rendered(lab, "start/", &student)?;
+    let backup = files::create(&root, &start_files, force, &st.join("backups").join(lab_id))?;
+    let lp = p.lab_mut(lab_id, &lab.content_hash);
+    lp.workspace = Some(root.clone());
+    progress::save(&st, &p)?;
+    if let Some(b) = backup {
+        println!("backed up the old workspace to {}", b.display());
+    }
+    println!("started {lab_id} in {}", root.display());
+    println!("next: seclab show {lab_id}   then edit the files and run   seclab check {lab_id}");
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab reset`.
+pub fn reset(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let st = state()?;
+    let (p, student) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    let start_files = rendered(lab, "start/", &student)?;
+    let paths = match task_id {
+        Some(t) => {
+            let t = task(lab, t)?;
+            if t.files.is_empty() {
+                anyhow::bail!(
+                    "task `{}` names no files to reset; reset the whole lab instead",
+                    t.id
+                );
+            }
+            Some(t.files.clone())
+        }
+        None => None,
+    };
+    let backup = files::reset(
+        &root,
+        &start_files,
+        paths.as_deref(),
+        &st.join("backups").join(lab_id),
+    )?;
+    println!("backed up to {}", backup.display());
+    println!(
+        "reset {} in {}",
+        task_id.map_or_else(|| "the workspace".to_string(), |t| format!("task {t}")),
+        root.display()
+    );
+    Ok(Outcome(EXIT_OK))
+}
+
+/// Prints one task result for people.
+pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
+    let mut s = String::new();
+    let title = lab.spec.task(&r.task).map_or("", |t| t.title.as_str());
+    let word = match r.status {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Skipped => "SKIP",
+    };
+    let _ = writeln!(s, "{word}  {}/{}: {title}", lab.spec.id, r.task);
+    for c in &r.checks {
+        let w = match c.verdict.status {
+            Status::Pass => "ok  ",
+            Status::Fail => "fail",
+            Status::Skipped => "skip",
+        };
+        let _ = writeln!(s, "  {w} {}: {}", c.checker, c.description);
+        if let Some(reason) = &c.verdict.reason {
+            let _ = writeln!(s, "       skipped: {reason}");
+        }
+        for f in &c.verdict.findings {
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            let at = match (&f.source, f.line, f.col) {
+                (Some(src), Some(l), Some(col)) => format!("{src}:{l}:{col}: "),
+                (Some(src), _, _) => format!("{src}: "),
+                _ => String::new(),
+            };
+            let obj = f
+                .object
+                .as_ref()
+                .map_or(String::new(), |o| format!("{o}: "));
+            let _ = writeln!(s, "       {sev}: {at}{obj}{}", f.message);
+            if let Some(path) = f.paths.first() {
+                let _ = writeln!(s, "              field: {path}");
+            }
+        }
+    }
+    s
+}
+
+fn grade_once(tasks: &[&TaskSpec], root: &Path) -> anyhow::Result<Vec<TaskResult>> {
+    let ws = files::read_workspace(root)?;
+    let snap = Snapshot::from_files(&ws);
+    Ok(tasks.iter().map(|t| grade_task(t, &snap, None)).collect())
+}
+
+fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
+    let (mut p, _) = load_progress(st)?;
+    let now = now_unix();
+    let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
+    for r in results {
+        lp.record(&r.task, r.status, now);
+    }
+    progress::save(st, &p)
+}
+
+/// `seclab check`.
+pub fn check(
+    ctx: &Ctx,
+    lab_id: &str,
+    task_id: Option<&str>,
+    watch_mode: bool,
+    poll: bool,
+    output: Output,
+    junit_path: Option<&Path>,
+) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let tasks: Vec<&TaskSpec> = match task_id {
+        Some(t) => vec![task(lab, t)?],
+        None => lab.spec.tasks.iter().collect(),
+    };
+    let st = state()?;
+    let (p, _) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    let run = || -> anyhow::Result<Outcome> {
+        let results = grade_once(&tasks, &root)?;
+        record(&st, lab, &results)?;
+        match output {
+            Output::Json => println!("{}", serde_json::to_string_pretty(&results)?),
+            Output::Text => {
+                for r in &results {
+                    print!("{}", print_result(lab, r));
+                }
+            }
+        }
+        if let Some(path) = junit_path {
+            let cases: Vec<JunitCase> = results
+                .iter()
+                .map(|r| JunitCase {
+                    suite: lab.spec.id.clone(),
+                    name: format!("{}/{}", lab.spec.id, r.task),
+                    problem: match r.status {
+                        Status::Pass => None,
+                        Status::Fail => Some((true, crate::labtest::failure_summary(r))),
+                        Status::Skipped => Some((false, r.skip_reasons().join("; "))),
+                    },
+                })
+                .collect();
+            junit::write(path, "seclab check", &cases)?;
+        }
+        Ok(Outcome::from_ok(
+            results.iter().all(|r| r.status != Status::Fail),
+        ))
+    };
+    let first = run()?;
+    if !watch_mode {
+        return Ok(first);
+    }
+    eprintln!("watching {} for changes (Ctrl-C to stop)", root.display());
+    watch::watch(&root, poll, || {
+        println!("--- change seen, grading again");
+        if let Err(e) = run() {
+            eprintln!("error: {e:#}");
+        }
+        true
+    })?;
+    Ok(first)
+}
+
+/// `seclab hint`.
+pub fn hint(ctx: &Ctx, lab_id: &str, task_id: &str) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let t = task(lab, task_id)?;
+    let st = state()?;
+    let (mut p, _) = load_progress(&st)?;
+    let lp = p.lab_mut(lab_id, &lab.content_hash);
+    match lp.reveal_hint(&t.id, t.hints.len()) {
+        Some(i) => {
+            progress::save(&st, &p)?;
+            println!("Hint {}/{}: {}", i + 1, t.hints.len(), t.hints[i]);
+        }
+        None => {
+            println!("All {} hint(s) are revealed:", t.hints.len());
+            for (i, h) in t.hints.iter().enumerate() {
+                println!("Hint {}/{}: {h}", i + 1, t.hints.len());
+            }
+        }
+    }
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab answer`.
+pub fn answer(
+    ctx: &Ctx,
+    lab_id: &str,
+    task_id: &str,
+    question: Option<&str>,
+    value: &[String],
+) -> anyhow::Result<Outcome> {
+    use seclab_checkers::CheckSpec;
+    let lab = ctx.catalog.get(lab_id)?;
+    let t = task(lab, task_id)?;
+    let questions: Vec<(&str, Option<&seclab_checkers::quiz::QuizCheck>)> = t
+        .checks
+        .iter()
+        .filter_map(|c| match c {
+            CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
+            CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
+            CheckSpec::Manifest(_) => None,
+        })
+        .collect();
+    let ids = || {
+        questions
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (qid, quiz) = match question {
+        Some(q) => *questions.iter().find(|(id, _)| *id == q).ok_or_else(|| {
+            anyhow::anyhow!(
+                "task `{task_id}` has no question `{q}`; questions: {}",
+                ids()
+            )
+        })?,
+        None if questions.len() == 1 => questions[0],
+        None if questions.is_empty() => anyhow::bail!("task `{task_id}` asks no question"),
+        None => anyhow::bail!(
+            "task `{task_id}` asks several questions; pick one with --question ({})",
+            ids()
+        ),
+    };
+    let stored = match quiz {
+        Some(q) => {
+            // Validate the shape now, so a typo is caught before grading.
+            q.normalise(value)
+                .with_context(|| format!("question `{qid}`"))?;
+            if q.multiple {
+                Value::from(
+                    value
+                        .iter()
+                        .flat_map(|v| v.split(','))
+                        .map(|v| v.trim().to_string())
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                Value::from(value.join(" "))
+            }
+        }
+        None => Value::from(value.join(" ")),
+    };
+    let st = state()?;
+    let (p, _) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    if !root.is_dir() {
+        anyhow::bail!(
+            "{} does not exist; run `seclab start {lab_id}` first",
+            root.display()
+        );
+    }
+    files::write_answer(&root, task_id, qid, stored)?;
+    println!(
+        "recorded answer to `{qid}` in {}",
+        root.join(crate::grade::ANSWERS_FILE).display()
+    );
+    println!("grade it: seclab check {lab_id} {task_id}");
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab progress`.
+pub fn progress(
+    ctx: &Ctx,
+    output: ProgressOutput,
+    junit_path: Option<&Path>,
+) -> anyhow::Result<Outcome> {
+    let st = state()?;
+    let (p, student) = load_progress(&st)?;
+    let rows: Vec<(&Lab, &TaskSpec, TaskState, u32, u32, bool)> = ctx
+        .catalog
+        .labs
+        .iter()
+        .flat_map(|lab| {
+            let lp = p.labs.get(&lab.spec.id);
+            let stale = p.is_stale(&lab.spec.id, &lab.content_hash);
+            lab.spec.tasks.iter().map(move |t| {
+                let tp = lp.and_then(|l| l.tasks.get(&t.id));
+                (
+                    lab,
+                    t,
+                    tp.map_or(TaskState::NotTried, |x| x.state),
+                    tp.map_or(0, |x| x.attempts),
+                    tp.map_or(0, |x| x.hints_revealed),
+                    stale
+                        && tp.is_some_and(|x| {
+                            x.stale || lp.is_some_and(|l| l.content_hash != lab.content_hash)
+                        }),
+                )
+            })
+        })
+        .collect();
+    let word = |s: TaskState| match s {
+        TaskState::NotTried => "not tried",
+        TaskState::Passed => "passed",
+        TaskState::Failed => "failed",
+        TaskState::Skipped => "skipped",
+    };
+    match output {
+        ProgressOutput::Json => {
+            let labs: Vec<Value> = ctx
+                .catalog
+                .labs
+                .iter()
+                .map(|lab| {
+                    json!({
+                        "id": lab.spec.id,
+                        "content_hash": lab.content_hash,
+                        "stale": p.is_stale(&lab.spec.id, &lab.content_hash),
+                        "tasks": p.labs.get(&lab.spec.id).map(|l| &l.tasks),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"student": student.id, "format_version": progress::PROGRESS_VERSION, "labs": labs})
+                )?
+            );
+        }
+        ProgressOutput::Md => {
+            println!("| lab | task | status | attempts | hints |\n|---|---|---|---|---|");
+            for (lab, t, s, a, h, stale) in &rows {
+                let st = if *stale { " (stale)" } else { "" };
+                println!(
+                    "| {} | {} | {}{st} | {a} | {h} |",
+                    lab.spec.id,
+                    t.id,
+                    word(*s)
+                );
+            }
+        }
+        ProgressOutput::Text => {
+            println!("student: {}", student.id);
+            for (lab, t, s, a, h, stale) in &rows {
+                let st = if *stale {
+                    " (stale: the lab changed since)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{:<10} {}/{}  attempts {a}, hints {h}{st}",
+                    word(*s),
+                    lab.spec.id,
+                    t.id
+                );
+            }
+        }
+    }
+    if let Some(path) = junit_path {
+        let cases: Vec<JunitCase> = rows
+            .iter()
+            .map(|(lab, t, s, ..)| JunitCase {
+                suite: lab.spec.id.clone(),
+                name: format!("{}/{}", lab.spec.id, t.id),
+                problem: match s {
+                    TaskState::Passed => None,
+                    TaskState::Failed => Some((true, "failed".into())),
+                    TaskState::NotTried | TaskState::Skipped => Some((false, word(*s).into())),
+                },
+            })
+            .collect();
+        junit::write(path, &format!("seclab progress of {}", student.id), &cases)?;
+    }
+    Ok(Outcome(EXIT_OK))
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+/// `seclab clean`.
+pub fn clean(ctx: &Ctx, lab_id: Option<&str>, yes: bool) -> anyhow::Result<Outcome> {
+    if let Some(id) = lab_id {
+        ctx.catalog.get(id)?;
+    }
+    let st = state()?;
+    let (mut p, _) = load_progress(&st)?;
+    let ids: Vec<String> = match lab_id {
+        Some(id) => vec![id.to_string()],
+        None => p.labs.keys().cloned().collect(),
+    };
+    let workspaces: Vec<PathBuf> = ids
+        .iter()
+        .filter_map(|id| p.labs.get(id).and_then(|l| l.workspace.clone()))
+        .filter(|w| w.exists())
+        .collect();
+    println!("this removes:");
+    for w in &workspaces {
+        println!("  workspace {}", w.display());
+    }
+    match lab_id {
+        Some(id) => println!("  progress and backups of {id}"),
+        None => println!("  all progress, backups and config in {}", st.display()),
+    }
+    if !yes && !confirm("go ahead?") {
+        println!("nothing removed");
+        return Ok(Outcome(EXIT_OK));
+    }
+    for w in &workspaces {
+        std::fs::remove_dir_all(w).with_context(|| format!("{}: cannot remove", w.display()))?;
+    }
+    match lab_id {
+        Some(id) => {
+            p.labs.remove(id);
+            let b = st.join("backups").join(id);
+            if b.exists() {
+                std::fs::remove_dir_all(&b)?;
+            }
+            progress::save(&st, &p)?;
+        }
+        None => {
+            if st.exists() {
+                std::fs::remove_dir_all(&st)
+                    .with_context(|| format!("{}: cannot remove", st.display()))?;
+            }
+        }
+    }
+    println!("removed");
+    Ok(Outcome(EXIT_OK))
+}

@@ -1,0 +1,303 @@
+//! Grading a task: the workspace files become a [`Snapshot`] (objects with
+//! positions, answers, parse problems), each check of the task is graded by
+//! the pure registry in `seclab-checkers`, and findings get their
+//! `file:line:col` back from the snapshot.
+
+use std::collections::HashMap;
+
+use seclab_checkers::{CheckSpec, Evidence, KubeObject, Need, Status, Verdict};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::InputError;
+use crate::lab::{LabFiles, TaskSpec};
+use crate::yaml::{self, Document};
+
+/// The answers file in a workspace (and in `solution/`).
+pub const ANSWERS_FILE: &str = "answers.yaml";
+
+/// What a workspace holds, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Every Kubernetes object in the workspace's YAML/JSON files (items of
+    /// `List` kinds flattened).
+    pub objects: Vec<KubeObject>,
+    /// `answers.yaml`: task id → question id → answer.
+    pub answers: Value,
+    /// Files that did not parse, located.
+    pub problems: Vec<InputError>,
+    docs: HashMap<(String, usize), Document>,
+    /// For objects that are items of a list: (source, doc, name) → path prefix.
+    prefixes: HashMap<(String, usize, String), String>,
+}
+
+/// Whether a workspace file is read as manifests.
+fn is_manifest(path: &str) -> bool {
+    path != ANSWERS_FILE
+        && !path.split('/').any(|c| c.starts_with('.'))
+        && [".yaml", ".yml", ".json"].iter().any(|e| path.ends_with(e))
+}
+
+impl Snapshot {
+    /// Parses a workspace's files. Nothing here fails: problems are kept
+    /// and reported by the checks that need the workspace.
+    pub fn from_files(files: &LabFiles) -> Self {
+        let mut snap = Snapshot {
+            answers: Value::Null,
+            ..Snapshot::default()
+        };
+        for (path, bytes) in files {
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) if is_manifest(path) || path == ANSWERS_FILE => {
+                    snap.problems.push(InputError::new(path, "not UTF-8 text"));
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            if path == ANSWERS_FILE {
+                match yaml::parse_documents(path, text) {
+                    Ok(mut docs) if docs.len() <= 1 => {
+                        snap.answers = docs.pop().map_or(Value::Null, |d| d.value);
+                    }
+                    Ok(_) => snap
+                        .problems
+                        .push(InputError::new(path, "holds more than one YAML document")),
+                    Err(e) => snap.problems.push(e),
+                }
+                continue;
+            }
+            if !is_manifest(path) {
+                continue;
+            }
+            match yaml::parse_documents(path, text) {
+                Ok(docs) => {
+                    for (i, doc) in docs.into_iter().enumerate() {
+                        snap.add_document(path, i, doc);
+                    }
+                }
+                Err(e) => snap.problems.push(e),
+            }
+        }
+        snap
+    }
+
+    fn add_document(&mut self, path: &str, doc: usize, d: Document) {
+        let is_list = d
+            .value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && d.value.get("items").is_some_and(Value::is_array);
+        if is_list {
+            if let Some(items) = d.value.get("items").and_then(Value::as_array) {
+                for (i, item) in items.iter().enumerate() {
+                    let obj = KubeObject {
+                        source: Some(path.to_string()),
+                        doc,
+                        value: item.clone(),
+                    };
+                    self.prefixes.insert(
+                        (path.to_string(), doc, obj.display_name()),
+                        format!("items[{i}]."),
+                    );
+                    self.objects.push(obj);
+                }
+            }
+        } else if d.value.is_object() {
+            self.objects.push(KubeObject {
+                source: Some(path.to_string()),
+                doc,
+                value: d.value.clone(),
+            });
+        }
+        self.docs.insert((path.to_string(), doc), d);
+    }
+
+    /// The answers of one task (question id → answer).
+    pub fn task_answers(&self, task: &str) -> Option<&Value> {
+        self.answers.get(task)
+    }
+
+    /// Fills in `line`/`col` of findings from the positions of their
+    /// first path.
+    pub fn locate(&self, verdict: &mut Verdict) {
+        for f in &mut verdict.findings {
+            let (Some(src), Some(doc)) = (&f.source, f.doc) else {
+                continue;
+            };
+            let Some(d) = self.docs.get(&(src.clone(), doc)) else {
+                continue;
+            };
+            let prefix = f
+                .object
+                .as_ref()
+                .and_then(|o| self.prefixes.get(&(src.clone(), doc, o.clone())))
+                .map_or("", String::as_str);
+            let pos = f
+                .paths
+                .first()
+                .and_then(|p| d.locate(&format!("{prefix}{p}")))
+                .or_else(|| d.locate(prefix.trim_end_matches('.')))
+                .or_else(|| d.locate("kind"));
+            if let Some(pos) = pos {
+                f.line = Some(pos.line);
+                f.col = Some(pos.col);
+            }
+        }
+    }
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// The checker (`manifest`, `quiz`, ...).
+    pub checker: String,
+    /// What it checks, in one line.
+    pub description: String,
+    /// Its verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// One task's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskResult {
+    /// The task id.
+    pub task: String,
+    /// Fail if any check failed; else skipped if any was skipped; else pass.
+    pub status: Status,
+    /// Every check, in lab order.
+    pub checks: Vec<CheckResult>,
+}
+
+impl TaskResult {
+    /// The reasons of skipped checks, de-duplicated.
+    pub fn skip_reasons(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.checks {
+            if let Some(r) = &c.verdict.reason {
+                if !out.contains(r) {
+                    out.push(r.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Combines check statuses: any fail fails; else any skip skips.
+pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
+    let mut out = Status::Pass;
+    for s in statuses {
+        match s {
+            Status::Fail => return Status::Fail,
+            Status::Skipped => out = Status::Skipped,
+            Status::Pass => {}
+        }
+    }
+    out
+}
+
+/// Grades one task against a snapshot (and the cluster's objects, when a
+/// cluster is at hand).
+pub fn grade_task(task: &TaskSpec, snap: &Snapshot, cluster: Option<&[KubeObject]>) -> TaskResult {
+    let ev = Evidence {
+        workspace: &snap.objects,
+        answers: snap.task_answers(&task.id),
+        cluster,
+    };
+    let mut checks = Vec::new();
+    let needs = task.needs();
+    if !snap.problems.is_empty()
+        && (needs.contains(&Need::Workspace) || needs.contains(&Need::Answers))
+    {
+        let findings = snap
+            .problems
+            .iter()
+            .map(|p| {
+                let mut f = seclab_checkers::Finding::error(p.message.clone());
+                f.source = Some(p.path.clone());
+                f.line = p.line;
+                f.col = p.col;
+                f
+            })
+            .collect();
+        checks.push(CheckResult {
+            checker: "files".into(),
+            description: "workspace files parse".into(),
+            verdict: Verdict::from_findings(findings),
+        });
+    }
+    for spec in &task.checks {
+        let mut verdict = spec.grade(&ev);
+        snap.locate(&mut verdict);
+        checks.push(CheckResult {
+            checker: spec.name().to_string(),
+            description: spec.describe(),
+            verdict,
+        });
+    }
+    TaskResult {
+        task: task.id.clone(),
+        status: combine(checks.iter().map(|c| c.verdict.status)),
+        checks,
+    }
+}
+
+/// The check specs of a task, for listings.
+pub fn describe_checks(task: &TaskSpec) -> Vec<String> {
+    task.checks.iter().map(CheckSpec::describe).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> LabFiles {
+        list.iter()
+            .map(|(p, t)| ((*p).to_string(), t.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn lists_flatten_and_positions_follow_items() {
+        let snap = Snapshot::from_files(&files(&[(
+            "all.yaml",
+            "kind: List\nitems:\n- kind: Pod\n  metadata:\n    name: a\n  spec:\n    hostPID: true\n",
+        )]));
+        assert_eq!(snap.objects.len(), 1);
+        let obj = &snap.objects[0];
+        let mut v = Verdict::from_findings(vec![
+            seclab_checkers::Finding::error("x")
+                .about(obj)
+                .at("spec.hostPID"),
+        ]);
+        snap.locate(&mut v);
+        assert_eq!((v.findings[0].line, v.findings[0].col), (Some(7), Some(14)));
+    }
+
+    #[test]
+    fn broken_files_become_problems_not_errors() {
+        let snap = Snapshot::from_files(&files(&[
+            ("ok.yaml", "kind: Pod\nmetadata: {name: a}\n"),
+            ("bad.yaml", "kind: [\n"),
+            ("notes.md", "# not yaml: [\n"),
+            ("answers.yaml", "t1: {q: a}\n"),
+        ]));
+        assert_eq!(snap.objects.len(), 1);
+        assert_eq!(snap.problems.len(), 1);
+        assert_eq!(snap.problems[0].path, "bad.yaml");
+        assert_eq!(
+            snap.task_answers("t1").and_then(|a| a.get("q")),
+            Some(&Value::from("a"))
+        );
+    }
+
+    #[test]
+    fn combine_statuses() {
+        assert_eq!(combine([Status::Pass, Status::Skipped]), Status::Skipped);
+        assert_eq!(combine([Status::Skipped, Status::Fail]), Status::Fail);
+        assert_eq!(combine([]), Status::Pass);
+    }
+}

@@ -1,0 +1,108 @@
+//! The lab format: `labs/<id>/lab.yaml`, a documented serde struct with a
+//! `format_version`; unknown fields are rejected so a typo is an error with
+//! its `path:line:col`. `labs/lab.schema.json` is generated from these
+//! types (`seclab lab schema`); a test fails when it is stale.
+//!
+//! ```yaml
+//! format_version: 1
+//! id: pss-scissors
+//! title: Upgrade the scissors deployment to Pod Security Standards
+//! summary: ...
+//! tasks:
+//!   - id: baseline
+//!     title: Make scissors pass PSS baseline
+//!     instructions: baseline.md       # Markdown next to lab.yaml
+//!     files: [deployment.yaml]        # workspace files this task is about
+//!     hints: ["...", "..."]           # revealed one at a time
+//!     checks:                         # all must pass
+//!       - manifest: { target: deployment/scissors, path: spec.replicas, op: exists }
+//! ```
+
+use std::collections::BTreeSet;
+
+use schemars::JsonSchema;
+use seclab_checkers::{CheckSpec, Need};
+use serde::{Deserialize, Serialize};
+
+/// The only format version this seclab reads. Additive changes keep it.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A lab, as written in `labs/<id>/lab.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabSpec {
+    /// Always 1 for this version of seclab.
+    pub format_version: u32,
+    /// The lab's id: lower-case letters, digits and `-`; equals its folder
+    /// name.
+    pub id: String,
+    /// One line, shown in lists.
+    pub title: String,
+    /// A short paragraph: what the student learns.
+    pub summary: String,
+    /// The tasks, in the order a student does them.
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// One task of a lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    /// The task's id, unique in the lab.
+    pub id: String,
+    /// One line.
+    pub title: String,
+    /// The Markdown file with the instructions, next to lab.yaml.
+    pub instructions: String,
+    /// The workspace files this task is about (what `reset --task` restores).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Hints, revealed one at a time; each should teach, not give away.
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// The checks; all must pass for the task to pass.
+    pub checks: Vec<CheckSpec>,
+}
+
+impl TaskSpec {
+    /// The evidence this task's checks need.
+    pub fn needs(&self) -> BTreeSet<Need> {
+        self.checks.iter().flat_map(CheckSpec::needs).collect()
+    }
+}
+
+impl LabSpec {
+    /// The evidence this lab's checks need, derived from its checks.
+    pub fn needs(&self) -> BTreeSet<Need> {
+        self.tasks.iter().flat_map(TaskSpec::needs).collect()
+    }
+
+    /// The task with this id.
+    pub fn task(&self, id: &str) -> Option<&TaskSpec> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+}
+
+/// `wrong/<name>/expect.yaml`: which tasks this known-wrong attempt must
+/// fail (every other task must still pass), and which files of the solution
+/// it removes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrongExpect {
+    /// Task ids that must fail.
+    pub fail: Vec<String>,
+    /// Workspace paths removed from start+solution before grading.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// What mistake this case stands for (shown in test output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+}
+
+/// The JSON Schema of lab.yaml, pretty-printed, with a trailing newline.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(LabSpec);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,28 @@
+//! seclab: hands-on container and Kubernetes security labs, graded by pure
+//! checkers (the `seclab-checkers` crate), offline first.
+//!
+//! Modules by concern:
+//! - [`cli`]: the command line (clap types; their docs are the `--help`).
+//! - [`commands`]: one function per command, printing and exit codes.
+//! - [`lab`]: the lab format (`lab.yaml`), loading built-in and external
+//!   labs, validation, templates and per-student flags.
+//! - [`grade`]: grading a task from evidence (workspace objects, answers).
+//! - [`labtest`]: `seclab test`, proving start fails, solution passes and
+//!   wrong attempts fail.
+//! - [`progress`], [`config`]: the student's state on disk.
+//! - [`shell`]: the thin layers that touch the world (workspace files).
+//! - [`yaml`]: YAML/JSON documents with field positions.
+//! - [`error`]: located input errors and exit codes.
+//! - [`junit`]: JUnit XML reports.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod grade;
+pub mod junit;
+pub mod lab;
+pub mod labtest;
+pub mod progress;
+pub mod shell;
+pub mod yaml;

@@ -1,0 +1,149 @@
+//! The student's workspace on disk: create it from a lab's rendered
+//! `start/`, reset it (all of it, or one task's files) after a backup, read
+//! it back for grading, and write `answers.yaml`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+use crate::grade::ANSWERS_FILE;
+use crate::lab::LabFiles;
+use crate::lab::load::read_tree;
+
+/// Writes `files` under `root`, creating folders.
+pub fn write_tree(root: &Path, files: &LabFiles) -> anyhow::Result<()> {
+    for (rel, bytes) in files {
+        let p = root.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{}: cannot create", parent.display()))?;
+        }
+        std::fs::write(&p, bytes).with_context(|| format!("{}: cannot write", p.display()))?;
+    }
+    Ok(())
+}
+
+/// Whether a folder exists and has anything in it.
+pub fn non_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+/// Creates the workspace at `root` from `start`. Refuses to touch a
+/// non-empty folder unless `force`, and then backs it up first (into
+/// `backup_root`), returning the backup's path.
+pub fn create(
+    root: &Path,
+    start: &LabFiles,
+    force: bool,
+    backup_root: &Path,
+) -> anyhow::Result<Option<PathBuf>> {
+    let mut backup = None;
+    if non_empty(root) {
+        if !force {
+            anyhow::bail!(
+                "{} already exists and has files; seclab never overwrites your edits. Use --force to start over (a backup is kept), or `seclab reset`.",
+                root.display()
+            );
+        }
+        backup = Some(backup_tree(root, backup_root)?);
+        std::fs::remove_dir_all(root)
+            .with_context(|| format!("{}: cannot clear", root.display()))?;
+    }
+    std::fs::create_dir_all(root).with_context(|| format!("{}: cannot create", root.display()))?;
+    write_tree(root, start)?;
+    Ok(backup)
+}
+
+/// Copies the workspace into a new, time-stamped folder under
+/// `backup_root`; returns it.
+pub fn backup_tree(root: &Path, backup_root: &Path) -> anyhow::Result<PathBuf> {
+    let files = read_tree(root).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stamp = crate::progress::now_unix();
+    let mut dest = backup_root.join(stamp.to_string());
+    let mut n = 1;
+    while dest.exists() {
+        dest = backup_root.join(format!("{stamp}-{n}"));
+        n += 1;
+    }
+    std::fs::create_dir_all(&dest).with_context(|| format!("{}: cannot create", dest.display()))?;
+    write_tree(&dest, &files)?;
+    Ok(dest)
+}
+
+/// Restores `paths` (or every start file when `None`) from `start`, after
+/// backing the workspace up. Files the student added are kept, except on a
+/// full reset, which removes them too. Returns the backup's path.
+pub fn reset(
+    root: &Path,
+    start: &LabFiles,
+    paths: Option<&[String]>,
+    backup_root: &Path,
+) -> anyhow::Result<PathBuf> {
+    if !root.is_dir() {
+        anyhow::bail!("{} does not exist; start the lab first", root.display());
+    }
+    let backup = backup_tree(root, backup_root)?;
+    match paths {
+        None => {
+            std::fs::remove_dir_all(root)
+                .with_context(|| format!("{}: cannot clear", root.display()))?;
+            std::fs::create_dir_all(root)?;
+            write_tree(root, start)?;
+        }
+        Some(paths) => {
+            let subset: LabFiles = start
+                .iter()
+                .filter(|(p, _)| {
+                    paths
+                        .iter()
+                        .any(|want| want == *p || p.starts_with(&format!("{want}/")))
+                })
+                .map(|(p, b)| (p.clone(), b.clone()))
+                .collect();
+            write_tree(root, &subset)?;
+        }
+    }
+    Ok(backup)
+}
+
+/// Reads the workspace for grading.
+pub fn read_workspace(root: &Path) -> anyhow::Result<LabFiles> {
+    if !root.is_dir() {
+        anyhow::bail!(
+            "{} does not exist; run `seclab start <lab>` first",
+            root.display()
+        );
+    }
+    read_tree(root).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Sets `task`.`question` = `value` in the workspace's `answers.yaml`,
+/// keeping the other answers.
+pub fn write_answer(root: &Path, task: &str, question: &str, value: Value) -> anyhow::Result<()> {
+    let path = root.join(ANSWERS_FILE);
+    let mut all = match std::fs::read_to_string(&path) {
+        Ok(text) => crate::yaml::parse_documents(&path.display().to_string(), &text)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .pop()
+            .map_or(Value::Null, |d| d.value),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Value::Null,
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+    };
+    if !all.is_object() {
+        all = Value::Object(serde_json::Map::new());
+    }
+    if let Some(map) = all.as_object_mut() {
+        let t = map
+            .entry(task.to_string())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if !t.is_object() {
+            *t = Value::Object(serde_json::Map::new());
+        }
+        if let Some(t) = t.as_object_mut() {
+            t.insert(question.to_string(), value);
+        }
+    }
+    let text = serde_saphyr::to_string(&all).context("cannot write answers as YAML")?;
+    crate::progress::write_atomic(&path, text.as_bytes())
+}

@@ -1,0 +1,5 @@
+//! The thin layers that touch the world. Today: the student's workspace
+//! files ([`files`]) and watching them for saves ([`watch`]).
+
+pub mod files;
+pub mod watch;
