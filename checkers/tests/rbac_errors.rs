@@ -115,9 +115,13 @@ fn subjects() {
         err(&rb("{kind: Robot, name: x}")),
         r#"RoleBinding ns/b: subjects[0].kind must be User, Group or ServiceAccount, got "Robot""#
     );
+    // Upstream: the namespace is required in a ClusterRoleBinding; a
+    // RoleBinding defaults it to its own namespace (see rbac_semantics).
     assert_eq!(
-        err(&rb("{kind: ServiceAccount, name: sa}")),
-        "RoleBinding ns/b: subjects[0].namespace is required"
+        err(
+            "kind: ClusterRoleBinding\nmetadata: {name: b}\nroleRef: {kind: ClusterRole, name: r}\nsubjects: [{kind: ServiceAccount, name: sa}]"
+        ),
+        "ClusterRoleBinding/b: subjects[0].namespace is required"
     );
     assert_eq!(
         err(&rb("{kind: User}")),

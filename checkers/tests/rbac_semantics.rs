@@ -347,6 +347,33 @@ fn service_account_subjects_and_implied_groups() {
     );
 }
 
+#[test]
+fn role_binding_service_account_defaults_to_binding_namespace() {
+    // Upstream appliesToUser: a RoleBinding's ServiceAccount subject without
+    // a namespace means the binding's namespace.
+    let (p, notes) = Policy::from_objects(&objects(
+        r#"
+kind: Role
+metadata: {namespace: app, name: r}
+rules: [{apiGroups: [""], resources: ["services"], verbs: ["get"]}]
+---
+kind: RoleBinding
+metadata: {namespace: app, name: b}
+subjects: [{kind: ServiceAccount, name: web}]
+roleRef: {kind: Role, name: r}
+"#,
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(can(
+        &p,
+        "system:serviceaccount:app:web",
+        "get",
+        "services",
+        Some("app")
+    ));
+    assert!(notes.iter().any(|n| n.path == "subjects[0].namespace"));
+}
+
 const AGGREGATED: &str = r#"
 kind: ClusterRole
 metadata: {name: monitoring}

@@ -308,7 +308,7 @@ fn parse_one(obj: &KubeObject, out: &mut Parsed) -> Result<(), RbacError> {
         }
         "Role" | "ClusterRole" => out.roles.push(parse_role(&ctx, obj, name, namespace)?),
         _ => {
-            let b = parse_binding(&ctx, obj, name, namespace)?;
+            let b = parse_binding(&ctx, obj, name, namespace, &mut out.notes)?;
             out.bindings.push(b);
         }
     }
@@ -498,6 +498,7 @@ fn parse_binding(
     obj: &KubeObject,
     name: &str,
     namespace: Option<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<BindingDef, RbacError> {
     let rr = match obj.value.get("roleRef") {
         None | Some(Value::Null) => return Err(ctx.err("roleRef", Problem::Missing)),
@@ -546,7 +547,8 @@ fn parse_binding(
         .iter()
         .enumerate()
     {
-        subjects.push(parse_subject(ctx, s, &format!("subjects[{i}]"))?);
+        let path = format!("subjects[{i}]");
+        subjects.push(parse_subject(ctx, s, &path, namespace.as_deref(), notes)?);
     }
     Ok(BindingDef {
         namespace,
@@ -558,7 +560,13 @@ fn parse_binding(
     })
 }
 
-fn parse_subject(ctx: &Ctx<'_>, s: &Value, path: &str) -> Result<Subject, RbacError> {
+fn parse_subject(
+    ctx: &Ctx<'_>,
+    s: &Value,
+    path: &str,
+    binding_ns: Option<&str>,
+    notes: &mut Vec<Note>,
+) -> Result<Subject, RbacError> {
     if !s.is_object() {
         return Err(ctx.wrong_type(path, "an object", s));
     }
@@ -593,11 +601,22 @@ fn parse_subject(ctx: &Ctx<'_>, s: &Value, path: &str) -> Result<Subject, RbacEr
             if !group.is_empty() {
                 return Err(bad_group("\"\" (the core group)"));
             }
-            let namespace = ctx.req_str(s.get("namespace"), &format!("{path}.namespace"))?;
-            Ok(Subject::ServiceAccount {
-                namespace: namespace.to_owned(),
-                name,
-            })
+            let ns_path = format!("{path}.namespace");
+            let namespace = match (ctx.opt_str(s.get("namespace"), &ns_path)?, binding_ns) {
+                (Some(ns), _) if !ns.is_empty() => ns.to_owned(),
+                // Upstream validation requires the namespace only in a
+                // ClusterRoleBinding; in a RoleBinding the authorizer
+                // defaults it to the binding's namespace.
+                (_, Some(ns)) => {
+                    notes.push(ctx.note(
+                        &ns_path,
+                        format!("is not set; the service account is taken from the binding's namespace {ns}"),
+                    ));
+                    ns.to_owned()
+                }
+                (_, None) => return Err(ctx.err(ns_path, Problem::Missing)),
+            };
+            Ok(Subject::ServiceAccount { namespace, name })
         }
         other => Err(ctx.err(
             format!("{path}.kind"),
