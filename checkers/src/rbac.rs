@@ -21,6 +21,7 @@ mod policy;
 mod request;
 mod risk;
 mod rule;
+mod selector;
 
 pub use error::{Problem, RbacError};
 pub use grade::{Expect, RbacCheck, grade};

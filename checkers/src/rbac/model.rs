@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::error::{Problem, RbacError, short};
 use super::rule::Rule;
+use super::selector::{Selector, parse_selector};
 use crate::KubeObject;
 
 /// The API group of the RBAC kinds.
@@ -79,35 +80,6 @@ impl Note {
     }
 }
 
-/// One `matchExpressions` entry of a label selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Expr {
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    DoesNotExist(String),
-}
-
-/// A label selector (`matchLabels` and `matchExpressions`, and-ed).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Selector {
-    pub(crate) labels: BTreeMap<String, String>,
-    pub(crate) exprs: Vec<Expr>,
-}
-
-impl Selector {
-    /// Whether `labels` satisfy the selector; an empty selector matches all.
-    pub(crate) fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
-            && self.exprs.iter().all(|e| match e {
-                Expr::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
-                Expr::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
-                Expr::Exists(k) => labels.contains_key(k),
-                Expr::DoesNotExist(k) => !labels.contains_key(k),
-            })
-    }
-}
-
 /// A Role or `ClusterRole` as written.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RoleDef {
@@ -164,17 +136,17 @@ pub(crate) struct Parsed {
 }
 
 /// The object being read, for error messages.
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     object: String,
     source: Option<&'a str>,
 }
 
 impl Ctx<'_> {
-    fn err(&self, path: impl Into<String>, problem: Problem) -> RbacError {
+    pub(crate) fn err(&self, path: impl Into<String>, problem: Problem) -> RbacError {
         RbacError::new(&self.object, self.source, path, problem)
     }
 
-    fn note(&self, path: &str, message: String) -> Note {
+    pub(crate) fn note(&self, path: &str, message: String) -> Note {
         Note {
             object: self.object.clone(),
             source: self.source.map(str::to_owned),
@@ -183,7 +155,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn wrong_type(
+    pub(crate) fn wrong_type(
         &self,
         path: impl Into<String>,
         expected: &'static str,
@@ -199,7 +171,7 @@ impl Ctx<'_> {
     }
 
     /// An optional list of strings (absent or null = empty).
-    fn strings(&self, v: Option<&Value>, path: &str) -> Result<Vec<String>, RbacError> {
+    pub(crate) fn strings(&self, v: Option<&Value>, path: &str) -> Result<Vec<String>, RbacError> {
         match v {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(items)) => items
@@ -215,7 +187,11 @@ impl Ctx<'_> {
     }
 
     /// An optional string (absent or null = `None`).
-    fn opt_str<'v>(&self, v: Option<&'v Value>, path: &str) -> Result<Option<&'v str>, RbacError> {
+    pub(crate) fn opt_str<'v>(
+        &self,
+        v: Option<&'v Value>,
+        path: &str,
+    ) -> Result<Option<&'v str>, RbacError> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -224,7 +200,11 @@ impl Ctx<'_> {
     }
 
     /// A required, non-empty string.
-    fn req_str<'v>(&self, v: Option<&'v Value>, path: &str) -> Result<&'v str, RbacError> {
+    pub(crate) fn req_str<'v>(
+        &self,
+        v: Option<&'v Value>,
+        path: &str,
+    ) -> Result<&'v str, RbacError> {
         match self.opt_str(v, path)? {
             Some(s) if !s.is_empty() => Ok(s),
             _ => Err(self.err(path, Problem::Missing)),
@@ -232,7 +212,11 @@ impl Ctx<'_> {
     }
 
     /// An optional list of objects (absent or null = empty).
-    fn objects<'v>(&self, v: Option<&'v Value>, path: &str) -> Result<&'v [Value], RbacError> {
+    pub(crate) fn objects<'v>(
+        &self,
+        v: Option<&'v Value>,
+        path: &str,
+    ) -> Result<&'v [Value], RbacError> {
         match v {
             None | Some(Value::Null) => Ok(&[]),
             Some(Value::Array(items)) => Ok(items),
@@ -424,73 +408,6 @@ fn parse_rule(ctx: &Ctx<'_>, r: &Value, path: &str, namespaced: bool) -> Result<
         }
     }
     Ok(rule)
-}
-
-fn parse_selector(ctx: &Ctx<'_>, s: &Value, path: &str) -> Result<Selector, RbacError> {
-    if !s.is_object() {
-        return Err(ctx.wrong_type(path, "a label selector", s));
-    }
-    let mut sel = Selector::default();
-    match s.get("matchLabels") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (k, v) in map {
-                let Value::String(v) = v else {
-                    return Err(ctx.wrong_type(format!("{path}.matchLabels.{k}"), "a string", v));
-                };
-                sel.labels.insert(k.clone(), v.clone());
-            }
-        }
-        Some(other) => {
-            return Err(ctx.wrong_type(format!("{path}.matchLabels"), "a map of strings", other));
-        }
-    }
-    let exprs = ctx.objects(
-        s.get("matchExpressions"),
-        &format!("{path}.matchExpressions"),
-    )?;
-    for (i, e) in exprs.iter().enumerate() {
-        let p = format!("{path}.matchExpressions[{i}]");
-        let key = ctx.req_str(e.get("key"), &format!("{p}.key"))?.to_owned();
-        let op = ctx.req_str(e.get("operator"), &format!("{p}.operator"))?;
-        let values = ctx.strings(e.get("values"), &format!("{p}.values"))?;
-        let expr = match op {
-            "In" | "NotIn" => {
-                if values.is_empty() {
-                    return Err(ctx.err(format!("{p}.values"), Problem::Missing));
-                }
-                if op == "In" {
-                    Expr::In(key, values)
-                } else {
-                    Expr::NotIn(key, values)
-                }
-            }
-            "Exists" | "DoesNotExist" => {
-                if !values.is_empty() {
-                    return Err(ctx.err(
-                        format!("{p}.values"),
-                        Problem::Conflict("must be empty for Exists and DoesNotExist"),
-                    ));
-                }
-                if op == "Exists" {
-                    Expr::Exists(key)
-                } else {
-                    Expr::DoesNotExist(key)
-                }
-            }
-            other => {
-                return Err(ctx.err(
-                    format!("{p}.operator"),
-                    Problem::NotSupported {
-                        expected: "In, NotIn, Exists or DoesNotExist",
-                        got: other.to_owned(),
-                    },
-                ));
-            }
-        };
-        sel.exprs.push(expr);
-    }
-    Ok(sel)
 }
 
 fn parse_binding(
