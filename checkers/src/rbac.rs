@@ -1,1 +1,32 @@
 //! Kubernetes RBAC: who may do what, and which binding, role and rule say so.
+//!
+//! [`Policy::from_objects`] reads Role, `ClusterRole`, `RoleBinding`,
+//! `ClusterRoleBinding` and `ServiceAccount` objects (and `List`s of them) and
+//! resolves each binding to its role's rules, aggregated `ClusterRole`s
+//! included. Then:
+//! - [`Policy::can`] answers one [`Request`] with a [`Decision`] listing the
+//!   [`Grant`]s (binding, role, rule) that allow it;
+//! - [`Policy::who_can`] lists the subjects that may do something;
+//! - [`Policy::risky`] lists the usual privilege-escalation paths;
+//! - [`grade`] grades a lab's [`RbacCheck`].
+//!
+//! Matching follows the upstream authorizer (`RuleAllows` and the
+//! `rbac/v1/helpers` matchers); RBAC has no deny rules, so a request is
+//! allowed when any rule of any binding in scope allows it.
+
+mod error;
+mod grade;
+mod model;
+mod policy;
+mod request;
+mod risk;
+mod rule;
+mod selector;
+
+pub use error::{Problem, RbacError};
+pub use grade::{Expect, RbacCheck, grade};
+pub use model::{Note, RBAC_GROUP, Subject};
+pub use policy::{Decision, Grant, Policy};
+pub use request::{Action, Request, ResourceRef, SA_PREFIX, implied_groups, service_account_of};
+pub use risk::{Risk, RiskKind};
+pub use rule::ALL;
