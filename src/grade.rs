@@ -42,6 +42,18 @@ impl Snapshot {
     /// Parses a workspace's files. Nothing here fails: problems are kept
     /// and reported by the checks that need the workspace.
     pub fn from_files(files: &LabFiles) -> Self {
+        Self::build(files, true)
+    }
+
+    /// Parses files that are all manifests, whatever their names (files
+    /// named on a command line); no answers file.
+    pub fn from_manifest_files(files: &LabFiles) -> Self {
+        Self::build(files, false)
+    }
+
+    fn build(files: &LabFiles, workspace: bool) -> Self {
+        let is_manifest = |p: &str| !workspace || is_manifest(p);
+        let is_answers = |p: &str| workspace && p == ANSWERS_FILE;
         let mut snap = Snapshot {
             answers: Value::Null,
             ..Snapshot::default()
@@ -49,13 +61,13 @@ impl Snapshot {
         for (path, bytes) in files {
             let text = match std::str::from_utf8(bytes) {
                 Ok(t) => t,
-                Err(_) if is_manifest(path) || path == ANSWERS_FILE => {
+                Err(_) if is_manifest(path) || is_answers(path) => {
                     snap.problems.push(InputError::new(path, "not UTF-8 text"));
                     continue;
                 }
                 Err(_) => continue,
             };
-            if path == ANSWERS_FILE {
+            if is_answers(path) {
                 match yaml::parse_documents(path, text) {
                     Ok(mut docs) if docs.len() <= 1 => {
                         snap.answers = docs.pop().map_or(Value::Null, |d| d.value);
@@ -117,6 +129,19 @@ impl Snapshot {
     /// The answers of one task (question id → answer).
     pub fn task_answers(&self, task: &str) -> Option<&Value> {
         self.answers.get(task)
+    }
+
+    /// Where `path` (a field path inside `obj`) sits in the file `obj`
+    /// came from; the nearest existing parent when the field is absent.
+    pub fn position(&self, obj: &KubeObject, path: &str) -> Option<crate::yaml::Pos> {
+        let src = obj.source.as_ref()?;
+        let d = self.docs.get(&(src.clone(), obj.doc))?;
+        let prefix = self
+            .prefixes
+            .get(&(src.clone(), obj.doc, obj.display_name()))
+            .map_or("", String::as_str);
+        d.locate(&format!("{prefix}{path}"))
+            .or_else(|| d.locate(prefix.trim_end_matches('.')))
     }
 
     /// Fills in `line`/`col` of findings from the positions of their

@@ -2,4 +2,5 @@
 //! files ([`files`]) and watching them for saves ([`watch`]).
 
 pub mod files;
+pub mod manifests;
 pub mod watch;
