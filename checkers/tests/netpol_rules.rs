@@ -493,3 +493,25 @@ ext = IPs outside the cluster
     assert_eq!(json["connections"][0]["conns"], "UDP 53");
     assert_eq!(json["diff"][1]["expected"], "TCP 5432");
 }
+
+#[test]
+fn matrix_of_twelve_workloads_fits_80_columns() {
+    let mut yaml: String = (0..12)
+        .map(|i| format!("---\nkind: Pod\nmetadata: {{name: a-rather-long-workload-name-{i}, namespace: lab, labels: {{app: w{i}}}}}\n"))
+        .collect();
+    yaml.push_str("---\n");
+    yaml.push_str(&policy(
+        "p",
+        "  podSelector: {matchLabels: {app: w0}}\n  ingress:\n  - ports: [{port: 8080}, {port: 8443}, {port: 53, protocol: UDP}]",
+    ));
+    let (cluster, _) = Cluster::from_objects(&objects(&yaml)).expect("valid");
+    let m = matrix::build(&cluster.connections(), None);
+    assert_eq!((m.rows.len(), m.cols.len()), (13, 13));
+    let text = matrix::render(&m, 80);
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(text.contains("*1 = T8080,8443 U53"), "{text}");
+    assert!(
+        text.contains(" 12 = lab/a-rather-long-workload-name-9[Pod]"),
+        "{text}"
+    );
+}
