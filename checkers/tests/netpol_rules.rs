@@ -2,6 +2,8 @@
 //! denied case, plus malformed policies (clear errors, no panic), the
 //! expectation parser, grading and the 80-column matrix.
 
+use std::fmt::Write as _;
+
 use seclab_checkers::netpol::{self, Cluster, NetpolError, matrix, parse_connlist};
 use seclab_checkers::{KubeObject, Status};
 
@@ -496,9 +498,13 @@ ext = IPs outside the cluster
 
 #[test]
 fn matrix_of_twelve_workloads_fits_80_columns() {
-    let mut yaml: String = (0..12)
-        .map(|i| format!("---\nkind: Pod\nmetadata: {{name: a-rather-long-workload-name-{i}, namespace: lab, labels: {{app: w{i}}}}}\n"))
-        .collect();
+    let mut yaml = String::new();
+    for i in 0..12 {
+        let _ = writeln!(
+            yaml,
+            "---\nkind: Pod\nmetadata: {{name: a-rather-long-workload-name-{i}, namespace: lab, labels: {{app: w{i}}}}}"
+        );
+    }
     yaml.push_str("---\n");
     yaml.push_str(&policy(
         "p",
