@@ -13,7 +13,11 @@ fn main() -> ExitCode {
     match seclab::commands::run(cli) {
         Ok(outcome) => outcome.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Located input errors read `path:line:col: what is wrong`, bare.
+            match e.downcast_ref::<seclab::error::InputError>() {
+                Some(located) => eprintln!("{located}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::from(EXIT_USAGE)
         }
     }
