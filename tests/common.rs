@@ -15,8 +15,15 @@ pub struct Run {
 }
 
 /// A sandbox: a temp dir holding `state/` and the working dir `work/`.
+#[derive(Debug)]
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Sandbox {
