@@ -28,7 +28,6 @@ mod version;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::object::pod_template;
 use crate::{Finding, KubeObject, Verdict};
 
 pub use unknown::unknown_fields;
@@ -124,13 +123,13 @@ impl PssResult {
 
 /// Evaluates the pod (template) of `obj` at `level` and `version`.
 pub fn evaluate(obj: &Value, level: Level, version: Version) -> Result<PssResult, PssError> {
-    let Some(t) = pod_template(obj) else {
+    let Some((metadata, spec, metadata_path, spec_path)) = template(obj) else {
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         return Err(PssError::NotAWorkload {
             kind: kind.to_owned(),
         });
     };
-    let pod = pod::Pod::parse(t.metadata, t.spec, t.metadata_path, t.spec_path)?;
+    let pod = pod::Pod::parse(metadata, spec, metadata_path, spec_path)?;
     let violations = run_checks(&pod, level, version.minor());
     Ok(PssResult {
         allowed: violations.is_empty(),
@@ -148,6 +147,41 @@ pub fn evaluate_with_warnings(
     let mut result = evaluate(obj, level, version)?;
     result.warnings = unknown_fields(obj);
     Ok(result)
+}
+
+static NULL: Value = Value::Null;
+
+/// The pod metadata and spec of a workload with their paths: the same kinds
+/// and places as [`crate::object::pod_template`] (which the tests hold it
+/// to), read with `get` chains because `Value::pointer` allocates per
+/// segment and this is the hot path.
+fn template(obj: &Value) -> Option<(&Value, &Value, &'static str, &'static str)> {
+    let kind = obj.get("kind").and_then(Value::as_str)?;
+    let (holder, prefix_meta, prefix_spec) = match kind {
+        "Pod" => (Some(obj), "metadata", "spec"),
+        "PodTemplate" => (obj.get("template"), "template.metadata", "template.spec"),
+        "ReplicationController"
+        | "ReplicaSet"
+        | "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "Job" => (
+            obj.get("spec").and_then(|s| s.get("template")),
+            "spec.template.metadata",
+            "spec.template.spec",
+        ),
+        "CronJob" => (
+            obj.get("spec")
+                .and_then(|s| s.get("jobTemplate"))
+                .and_then(|j| j.get("spec"))
+                .and_then(|s| s.get("template")),
+            "spec.jobTemplate.spec.template.metadata",
+            "spec.jobTemplate.spec.template.spec",
+        ),
+        _ => return None,
+    };
+    let get = |key: &str| holder.and_then(|h| h.get(key)).unwrap_or(&NULL);
+    Some((get("metadata"), get("spec"), prefix_meta, prefix_spec))
 }
 
 fn run_checks(pod: &pod::Pod<'_>, level: Level, minor: u32) -> Vec<Violation> {
@@ -235,5 +269,41 @@ pub fn grade(obj: &KubeObject, level: Level, version: Version) -> Verdict {
     match evaluate_with_warnings(&obj.value, level, version) {
         Ok(result) => verdict(obj, &result),
         Err(e) => Verdict::from_findings(vec![Finding::error(e.to_string()).about(obj)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::{WORKLOAD_KINDS, pod_template};
+    use serde_json::json;
+
+    #[test]
+    fn template_agrees_with_object_pod_template() {
+        let inner = json!({"metadata": {"annotations": {"a": "b"}}, "spec": {"hostPID": true}});
+        for kind in WORKLOAD_KINDS {
+            let doc = match kind {
+                "Pod" => {
+                    json!({"kind": kind, "metadata": inner["metadata"], "spec": inner["spec"]})
+                }
+                "PodTemplate" => json!({"kind": kind, "template": inner}),
+                "CronJob" => {
+                    json!({"kind": kind, "spec": {"jobTemplate": {"spec": {"template": inner}}}})
+                }
+                _ => json!({"kind": kind, "spec": {"template": inner}}),
+            };
+            let t = pod_template(&doc).expect("workload");
+            let (m, s, mp, sp) = template(&doc).expect("workload");
+            assert_eq!(
+                (m, s, mp, sp),
+                (t.metadata, t.spec, t.metadata_path, t.spec_path),
+                "{kind}"
+            );
+            let empty = json!({"kind": kind});
+            let t = pod_template(&empty).expect("workload");
+            let (m, s, ..) = template(&empty).expect("workload");
+            assert_eq!((m, s), (t.metadata, t.spec), "{kind}");
+        }
+        assert!(template(&json!({"kind": "Service"})).is_none());
     }
 }

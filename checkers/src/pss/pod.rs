@@ -388,7 +388,9 @@ impl<'a> Pod<'a> {
             }
         }
         // Visit order is init, regular, ephemeral whatever the key order.
-        pod.containers.sort_by_key(|c| c.list as u8);
+        if !pod.containers.is_sorted_by_key(|c| c.list as u8) {
+            pod.containers.sort_by_key(|c| c.list as u8);
+        }
         Ok(pod)
     }
 }
@@ -488,13 +490,27 @@ fn volume<'a>(v: &'a Value, path: &Path<'_>) -> Result<Volume<'a>, PssError> {
     let Some(m) = object(Some(v), path)? else {
         return Err(invalid(path, "an object"));
     };
-    let set = |key: &str| m.get(key).is_some_and(|v| !v.is_null());
-    let has_host_path = set("hostPath");
-    let restricted_type = if ALLOWED_SOURCES.iter().any(|k| set(k)) {
+    // One pass over the keys: an allowed source wins; otherwise the first
+    // restricted source in upstream's switch order; no source at all is
+    // defaulted to emptyDir by the API server.
+    let mut allowed = false;
+    let mut has_host_path = false;
+    let mut restricted: Option<usize> = None;
+    for (key, value) in m {
+        if value.is_null() {
+            continue;
+        }
+        if ALLOWED_SOURCES.contains(&key.as_str()) {
+            allowed = true;
+        } else if let Some(i) = RESTRICTED_SOURCES.iter().position(|(k, _)| *k == key) {
+            has_host_path |= i == 0;
+            restricted = Some(restricted.map_or(i, |r| r.min(i)));
+        }
+    }
+    let restricted_type = if allowed {
         None
     } else {
-        // No known source at all: the API server defaults it to emptyDir.
-        RESTRICTED_SOURCES.iter().copied().find(|(k, _)| set(k))
+        restricted.and_then(|i| RESTRICTED_SOURCES.get(i).copied())
     };
     Ok(Volume {
         name: str_field(m, "name", path)?,
