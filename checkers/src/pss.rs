@@ -18,10 +18,17 @@
 //!
 //! Unknown fields are found by a separate, slower pass, [`unknown_fields`]
 //! (see the `unknown` submodule), so [`evaluate`] stays a pure, allocation-light walk.
+//!
+//! Submodules: `version` (levels, versions), `pod` (the typed borrowed view
+//! of the pod, shape validation, defaulting), `baseline` and `restricted`
+//! (the checks), `text` and `path` (message and path helpers), `unknown`
+//! (unknown-field warnings from k8s-openapi's field lists).
 
 mod baseline;
+mod path;
 mod pod;
 mod restricted;
+mod text;
 mod unknown;
 mod version;
 

@@ -6,10 +6,9 @@
 use std::collections::BTreeSet;
 
 use super::Violation;
-use super::baseline::{
-    containers_phrase, join_quote, pluralize, pod_sc_path, sc_path, valid_seccomp, violation,
-};
+use super::baseline::valid_seccomp;
 use super::pod::Pod;
+use super::text::{containers_phrase, join_quote, pluralize, pod_sc_path, sc_path, violation};
 
 /// From 1.25, Windows pods are exempt from allowPrivilegeEscalation,
 /// `capabilities_restricted` and `seccompProfile_restricted`.
