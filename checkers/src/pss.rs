@@ -136,6 +136,9 @@ pub fn evaluate(obj: &Value, level: Level, version: Version) -> Result<PssResult
             kind: kind.to_owned(),
         });
     };
+    if spec.is_null() {
+        holders_are_objects(obj, spec_path)?;
+    }
     let pod = pod::Pod::parse(metadata, spec, metadata_path, spec_path)?;
     let violations = run_checks(&pod, level, version.minor());
     Ok(PssResult {
@@ -189,6 +192,38 @@ fn template(obj: &Value) -> Option<(&Value, &Value, &'static str, &'static str)>
     };
     let get = |key: &str| holder.and_then(|h| h.get(key)).unwrap_or(&NULL);
     Some((get("metadata"), get("spec"), prefix_meta, prefix_spec))
+}
+
+/// When no pod spec was found: an error if a step on the way to it
+/// (`spec`, `template`, ...) is present but not an object, as the API server
+/// would reject that document.
+fn holders_are_objects(obj: &Value, spec_path: &str) -> Result<(), PssError> {
+    let mut cur = obj;
+    let mut walked = String::new();
+    for key in spec_path.split('.') {
+        match cur {
+            Value::Object(m) => match m.get(key) {
+                Some(next) => cur = next,
+                None => return Ok(()),
+            },
+            Value::Null => return Ok(()),
+            _ => {
+                return Err(PssError::Invalid {
+                    path: if walked.is_empty() {
+                        "(document)".to_owned()
+                    } else {
+                        walked
+                    },
+                    expected: "an object",
+                });
+            }
+        }
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(key);
+    }
+    Ok(())
 }
 
 fn run_checks(pod: &pod::Pod<'_>, level: Level, minor: u32) -> Vec<Violation> {
