@@ -117,7 +117,7 @@ fn upstream_fixtures_agree() {
                     match evaluate(&as_deployment(&pod), level, version) {
                         Ok(d) if d.allowed == r.allowed && d.message() == msg => {}
                         other => {
-                            problems.push(format!("{label}: as Deployment differs: {other:?}"))
+                            problems.push(format!("{label}: as Deployment differs: {other:?}"));
                         }
                     }
                     let unknown = unknown_fields(&pod);
