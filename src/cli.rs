@@ -148,7 +148,11 @@ pub enum Command {
         yes: bool,
     },
     /// Check that every lab's content is well formed.
-    Validate,
+    Validate {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
     /// Prove every lab: start fails, solution passes, wrong/ cases fail as
     /// they expect.
     Test {

@@ -13,13 +13,29 @@ use crate::junit::{self, JunitCase};
 use crate::labtest::{self, CaseOutcome};
 
 /// `seclab validate`.
-pub fn validate(ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let mut problems = 0;
-    for lab in &ctx.catalog.labs {
-        for p in crate::lab::validate::validate_lab(lab) {
-            eprintln!("{p}");
-            problems += 1;
-        }
+pub fn validate(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
+    let all: Vec<crate::error::InputError> = ctx
+        .catalog
+        .labs
+        .iter()
+        .flat_map(crate::lab::validate::validate_lab)
+        .collect();
+    let problems = all.len();
+    if output == Output::Json {
+        let v: Vec<serde_json::Value> = all
+            .iter()
+            .map(|p| serde_json::json!({"path": p.path, "line": p.line, "col": p.col, "message": p.message}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"labs": ctx.catalog.labs.len(), "problems": v})
+            )?
+        );
+        return Ok(Outcome(if problems > 0 { EXIT_USAGE } else { EXIT_OK }));
+    }
+    for p in &all {
+        eprintln!("{p}");
     }
     if problems > 0 {
         eprintln!("{problems} problem(s) in {} lab(s)", ctx.catalog.labs.len());

@@ -104,7 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             student::progress(&ctx, output, junit.as_deref())
         }
         Some(Command::Clean { lab, yes }) => student::clean(&ctx, lab.as_deref(), yes),
-        Some(Command::Validate) => author::validate(&ctx),
+        Some(Command::Validate { output }) => author::validate(&ctx, output),
         Some(Command::Test {
             offline,
             labs_to_test,
