@@ -296,6 +296,39 @@ fn risky_lists_the_seeded_mistake_in_start_and_nothing_in_solution() {
 }
 
 #[test]
+fn non_resource_urls_and_notes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("n.yaml");
+    std::fs::write(
+        &f,
+        "kind: ClusterRole\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: health}\nrules: [{nonResourceURLs: [/healthz], verbs: [get]}]\n---\nkind: ClusterRoleBinding\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: health}\nsubjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: health}\n---\nkind: ClusterRoleBinding\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: gone}\nsubjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: missing}\n",
+    )
+    .expect("write");
+    let path = f.display().to_string();
+    let (code, out, err) = scan(&[
+        &path,
+        "--as",
+        "alice",
+        "--verb",
+        "get",
+        "--resource",
+        "/healthz",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("yes\n  because ClusterRoleBinding/health -> ClusterRole/health"),
+        "{out}"
+    );
+    // The binding to a missing role is a located warning, not an error.
+    assert!(
+        err.contains(&format!(
+            "warning: {path}:16:10: ClusterRoleBinding/gone: refers to ClusterRole/missing"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn malformed_objects_are_exit_2_at_file_line_col() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.yaml");

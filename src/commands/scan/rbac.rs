@@ -44,6 +44,9 @@ pub fn run(args: &RbacArgs) -> anyhow::Result<Outcome> {
         let verb = args.verb.as_deref().context("--verb is required")?;
         let resource = args.resource.as_deref().context("--resource is required")?;
         let (target, inferred) = parse_target(resource, args.subresource.as_deref())?;
+        if args.who_can && matches!(target, Target::Url(_)) {
+            bail!("--who-can asks about a resource, not a URL");
+        }
         if inferred {
             if let Target::Resource { resource: r, .. } = &target {
                 eprintln!(
