@@ -174,6 +174,12 @@ pub enum Command {
         #[command(subcommand)]
         command: LabCommand,
     },
+    /// Scan manifests for security problems (no lab needed).
+    Scan {
+        /// What to scan for.
+        #[command(subcommand)]
+        command: ScanCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -201,4 +207,70 @@ pub enum LabCommand {
     },
     /// Print the JSON Schema of lab.yaml.
     Schema,
+}
+
+/// What `seclab scan` can look for. Exit codes: 0 nothing found (or
+/// allowed), 1 findings (or denied), 2 bad input.
+#[derive(Debug, Subcommand)]
+pub enum ScanCommand {
+    /// RBAC: may a subject do something (like `kubectl auth can-i`), who may
+    /// (`--who-can`), and who holds risky permissions (`--risky`), read from
+    /// Role, ClusterRole, RoleBinding, ClusterRoleBinding and ServiceAccount
+    /// manifests.
+    Rbac(RbacArgs),
+}
+
+/// `seclab scan rbac`: one of three modes. can-i (the default) needs
+/// `--as`, `--verb` and `--resource`; `--who-can` needs `--verb` and
+/// `--resource`; `--risky` needs only the paths.
+#[derive(Debug, clap::Args)]
+pub struct RbacArgs {
+    /// Manifest files or folders (recursive: *.yaml, *.yml, *.json).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// can-i: who asks — a user name, or system:serviceaccount:<ns>:<name>.
+    #[arg(
+        long = "as",
+        value_name = "SUBJECT",
+        required_unless_present_any = ["who_can", "risky"],
+        conflicts_with_all = ["who_can", "risky"]
+    )]
+    pub as_subject: Option<String>,
+    /// can-i: a group the subject is in (repeatable), besides the ones
+    /// every user gets (system:authenticated, and for service accounts
+    /// system:serviceaccounts[:<ns>]).
+    #[arg(long = "as-group", value_name = "GROUP", requires = "as_subject")]
+    pub as_group: Vec<String>,
+    /// The verb: get, list, watch, create, update, patch, delete, ...
+    #[arg(long, required_unless_present = "risky", conflicts_with = "risky")]
+    pub verb: Option<String>,
+    /// The resource, as R[.GROUP] (secrets, deployments.apps), R/SUB
+    /// (pods/exec), or for can-i a non-resource URL (/healthz).
+    #[arg(
+        long,
+        value_name = "R[.GROUP]",
+        required_unless_present = "risky",
+        conflicts_with = "risky"
+    )]
+    pub resource: Option<String>,
+    /// The subresource, e.g. exec, log, status.
+    #[arg(long, conflicts_with = "risky")]
+    pub subresource: Option<String>,
+    /// can-i: the object's name (matters for rules with resourceNames).
+    #[arg(long, requires = "as_subject")]
+    pub name: Option<String>,
+    /// The namespace; without it the question is cluster-wide (only
+    /// ClusterRoleBindings count).
+    #[arg(long, short = 'n', conflicts_with = "risky")]
+    pub namespace: Option<String>,
+    /// List every subject that may do it, with the grants.
+    #[arg(long, conflicts_with = "risky")]
+    pub who_can: bool,
+    /// List subjects that can read secrets, exec/attach into pods, create
+    /// pods or workloads, escalate/bind/impersonate, or hold wildcards.
+    #[arg(long)]
+    pub risky: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
 }

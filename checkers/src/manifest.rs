@@ -14,6 +14,11 @@
 //! | `exists` | there is at least one leaf and every leaf is present |
 //! | `absent` | no leaf is present |
 //! | `none` | no leaf matches: with `value`, no leaf equals it; without, no leaf is present |
+//! | `some` | at least one leaf matches: with `value`, equals it; without, is present |
+//!
+//! `none` and `some` are each other's opposites: "no container takes an env
+//! var from a Secret" is `none`, "some volume is the Secret `db`" is `some`
+//! on `spec.template.spec.volumes[*].secret.secretName` with `value: db`.
 
 use std::fmt::Write as _;
 
@@ -48,6 +53,9 @@ pub enum Op {
     In,
     /// No leaf matches (equals `value`, or is present when `value` is unset).
     None,
+    /// At least one leaf matches (equals `value`, or is present when
+    /// `value` is unset).
+    Some,
 }
 
 /// A `manifest:` check as written in lab.yaml.
@@ -247,6 +255,9 @@ fn failures(check: &ManifestCheck, leaves: &[(String, Option<&Value>)]) -> Vec<(
     let show = |v: &Value| v.to_string();
     let want = check.value.as_ref();
     let mut out = Vec::new();
+    if check.op == Op::Some {
+        return some_failure(check, leaves).into_iter().collect();
+    }
     let needs_leaf = matches!(check.op, Op::Equals | Op::In | Op::Exists);
     if needs_leaf && leaves.is_empty() {
         out.push((check.path.clone(), "has no elements".to_string()));
@@ -274,6 +285,7 @@ fn failures(check: &ManifestCheck, leaves: &[(String, Option<&Value>)]) -> Vec<(
                 Some(format!("is {}, which is not allowed", show(g)))
             }
             (Op::Absent, Some(g), Some(_)) => Some(format!("is set ({}), must be absent", show(g))),
+            // `some` is decided over all leaves at once (`some_failure`).
             _ => None,
         };
         if let Some(why) = why {
@@ -281,6 +293,29 @@ fn failures(check: &ManifestCheck, leaves: &[(String, Option<&Value>)]) -> Vec<(
         }
     }
     out
+}
+
+/// `some`: nothing when a leaf matches; else the path as written and why.
+fn some_failure(
+    check: &ManifestCheck,
+    leaves: &[(String, Option<&Value>)],
+) -> Option<(String, String)> {
+    let present: Vec<&Value> = leaves.iter().filter_map(|(_, v)| *v).collect();
+    let hit = match &check.value {
+        Some(w) => present.iter().any(|g| loose_eq(g, w)),
+        None => !present.is_empty(),
+    };
+    if hit {
+        return None;
+    }
+    let why = match &check.value {
+        Some(w) if !present.is_empty() => {
+            let seen: Vec<String> = present.iter().map(ToString::to_string).collect();
+            format!("has no element equal to {w} (found {})", seen.join(", "))
+        }
+        _ => "has no element that is set".to_string(),
+    };
+    Some((check.path.clone(), why))
 }
 
 /// Equality that treats a number and its string spelling alike only for
@@ -444,6 +479,37 @@ mod tests {
             )
             .passed()
         );
+    }
+
+    #[test]
+    fn some_needs_one_matching_element() {
+        let objs = [deploy()];
+        let env_name = "spec.template.spec.containers[*].env[*].name";
+        assert!(grade(&check(env_name, Op::Some, Some(json!("P"))), &objs).passed());
+        let v = grade(&check(env_name, Op::Some, Some(json!("Q"))), &objs);
+        assert!(!v.passed());
+        assert_eq!(v.findings.len(), 1);
+        assert_eq!(v.findings[0].paths, [env_name]);
+        assert!(
+            v.findings[0].message.contains(r#"found "X", "P""#),
+            "{}",
+            v.findings[0].message
+        );
+        // Without a value: some leaf is present.
+        let secret_ref = "spec.template.spec.containers[*].env[*].valueFrom.secretKeyRef";
+        assert!(grade(&check(secret_ref, Op::Some, None), &objs).passed());
+        let volumes = "spec.template.spec.volumes[*].secret.secretName";
+        let v = grade(&check(volumes, Op::Some, None), &objs);
+        assert!(!v.passed());
+        assert!(
+            v.findings[0]
+                .message
+                .ends_with("has no element that is set")
+        );
+        // Numbers compare loosely, as with equals.
+        let obj = KubeObject::new(json!({"kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"ports": [80, 443.0]}}));
+        assert!(grade(&check("spec.ports[*]", Op::Some, Some(json!(443))), &[obj]).passed());
     }
 
     #[test]

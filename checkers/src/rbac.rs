@@ -8,7 +8,9 @@
 //!   [`Grant`]s (binding, role, rule) that allow it;
 //! - [`Policy::who_can`] lists the subjects that may do something;
 //! - [`Policy::risky`] lists the usual privilege-escalation paths;
-//! - [`grade`] grades a lab's [`RbacCheck`].
+//! - [`grade`] grades a lab's [`RbacCheck`];
+//! - [`token::grade`] grades a [`TokenCheck`]: whether a workload's pod gets
+//!   a service-account token mounted.
 //!
 //! Matching follows the upstream authorizer (`RuleAllows` and the
 //! `rbac/v1/helpers` matchers); RBAC has no deny rules, so a request is
@@ -22,6 +24,7 @@ mod request;
 mod risk;
 mod rule;
 mod selector;
+pub mod token;
 
 pub use error::{Problem, RbacError};
 pub use grade::{Expect, RbacCheck, grade};
@@ -30,3 +33,4 @@ pub use policy::{Decision, Grant, Policy};
 pub use request::{Action, Request, ResourceRef, SA_PREFIX, implied_groups, service_account_of};
 pub use risk::{Risk, RiskKind};
 pub use rule::ALL;
+pub use token::TokenCheck;

@@ -26,6 +26,11 @@ pub enum CheckSpec {
     Quiz(QuizCheck),
     /// A per-student flag found in the live lab and submitted as an answer.
     Flag(FlagCheck),
+    /// An RBAC question over the workspace's Role/Binding objects: may a
+    /// subject do something, expected allowed or denied.
+    Rbac(crate::rbac::RbacCheck),
+    /// Whether a workload's pod gets a service-account token mounted.
+    ServiceAccountToken(crate::rbac::TokenCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -72,6 +77,8 @@ impl CheckSpec {
             CheckSpec::Manifest(_) => "manifest",
             CheckSpec::Quiz(_) => "quiz",
             CheckSpec::Flag(_) => "flag",
+            CheckSpec::Rbac(_) => "rbac",
+            CheckSpec::ServiceAccountToken(_) => "service_account_token",
         }
     }
 
@@ -84,6 +91,7 @@ impl CheckSpec {
             },
             CheckSpec::Quiz(_) => vec![Need::Answers],
             CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
+            CheckSpec::Rbac(_) | CheckSpec::ServiceAccountToken(_) => vec![Need::Workspace],
         }
     }
 
@@ -93,6 +101,32 @@ impl CheckSpec {
             CheckSpec::Manifest(m) => format!("{}: {} {:?}", m.target, m.path, m.op).to_lowercase(),
             CheckSpec::Quiz(q) => format!("question `{}`", q.id),
             CheckSpec::Flag(f) => format!("flag `{}`", f.id),
+            CheckSpec::Rbac(r) => format!(
+                "{} {} {}{}{}{}: {}",
+                r.subject,
+                r.verb,
+                r.resource,
+                r.subresource
+                    .as_deref()
+                    .map(|s| format!("/{s}"))
+                    .unwrap_or_default(),
+                r.name
+                    .as_deref()
+                    .map(|n| format!(" named {n}"))
+                    .unwrap_or_default(),
+                r.namespace
+                    .as_deref()
+                    .map_or_else(|| " cluster-wide".to_owned(), |ns| format!(" in {ns}")),
+                match r.expect {
+                    crate::rbac::Expect::Allowed => "allowed",
+                    crate::rbac::Expect::Denied => "denied",
+                }
+            ),
+            CheckSpec::ServiceAccountToken(t) => format!(
+                "{}: service-account token {}",
+                t.target,
+                if t.mounted { "mounted" } else { "not mounted" }
+            ),
         }
     }
 
@@ -109,6 +143,8 @@ impl CheckSpec {
                 },
             },
             CheckSpec::Quiz(q) => crate::quiz::grade(q, answer(&q.id)),
+            CheckSpec::Rbac(r) => crate::rbac::grade(r, ev.workspace),
+            CheckSpec::ServiceAccountToken(t) => crate::rbac::token::grade(t, ev.workspace),
             CheckSpec::Flag(f) => {
                 let Some(objs) = ev.cluster else {
                     return Verdict::skipped(NO_CLUSTER);

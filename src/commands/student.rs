@@ -417,7 +417,7 @@ pub fn answer(
         .filter_map(|c| match c {
             CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
             CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
-            CheckSpec::Manifest(_) => None,
+            CheckSpec::Manifest(_) | CheckSpec::Rbac(_) | CheckSpec::ServiceAccountToken(_) => None,
         })
         .collect();
     let ids = || {

@@ -211,6 +211,12 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
                 out.push(format!("duplicate question id `{}`", f.id));
             }
         }
+        CheckSpec::Rbac(r) => {
+            if let Err(e) = r.request() {
+                out.push(format!("rbac check: {e}"));
+            }
+        }
+        CheckSpec::ServiceAccountToken(_) => {}
     }
     out
 }

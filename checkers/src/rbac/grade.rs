@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::error::RbacError;
 use super::policy::{Grant, Policy};
@@ -12,7 +13,7 @@ use super::request::{Request, ResourceRef, SA_PREFIX};
 use crate::{Finding, KubeObject, Verdict};
 
 /// What the check expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Expect {
     /// The request must be allowed.
@@ -28,7 +29,7 @@ pub enum Expect {
 /// `group:<name>` (an authenticated member of that group). `resource` is
 /// `R[.GROUP]` (`secrets`, `deployments.apps`), `R/SUB` (`pods/exec`), or a
 /// non-resource URL starting with `/` (`/healthz`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RbacCheck {
     /// Who asks.
@@ -38,16 +39,24 @@ pub struct RbacCheck {
     /// `R[.GROUP]`, `R[.GROUP]/SUB` or a `/non-resource/url`.
     pub resource: String,
     /// Subresource, e.g. `exec`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subresource: Option<String>,
     /// Object name, for rules limited by resourceNames.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Namespace; absent = a cluster-wide question.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Allowed or denied.
     pub expect: Expect,
+}
+
+impl RbacCheck {
+    /// The authorization request this check asks about; an error when the
+    /// subject or the resource does not parse (for `seclab validate`).
+    pub fn request(&self) -> Result<Request, RbacError> {
+        request_of(self).map(|(req, _)| req)
+    }
 }
 
 fn error_finding(e: &RbacError) -> Finding {
