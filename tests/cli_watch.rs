@@ -39,7 +39,7 @@ fn watch_flips_to_pass(extra: &[&str]) {
     });
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen = Vec::new();
-    let mut wait_for = |want: &str, seen: &mut Vec<String>| {
+    let wait_for = |want: &str, seen: &mut Vec<String>| {
         while Instant::now() < deadline {
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
                 let hit = line.contains(want);
