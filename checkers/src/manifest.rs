@@ -223,16 +223,7 @@ pub fn grade(check: &ManifestCheck, objects: &[KubeObject]) -> Verdict {
         Ok(s) => s,
         Err(e) => return Verdict::fail(e.to_string()),
     };
-    let found: Vec<&KubeObject> = objects
-        .iter()
-        .filter(|o| check.target.matches(o))
-        .filter(|o| {
-            check
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| o.namespace().unwrap_or("default") == ns)
-        })
-        .collect();
+    let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
         return Verdict::fail(format!("{} not found", check.target));
     }

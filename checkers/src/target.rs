@@ -103,6 +103,20 @@ impl Target {
     pub fn matches(&self, obj: &KubeObject) -> bool {
         obj.kind() == self.kind && obj.name() == self.name
     }
+
+    /// The objects that are this target, in `namespace` when given (an
+    /// object without a namespace is in `default`).
+    pub fn find_in<'a>(
+        &self,
+        namespace: Option<&str>,
+        objects: &'a [KubeObject],
+    ) -> Vec<&'a KubeObject> {
+        objects
+            .iter()
+            .filter(|o| self.matches(o))
+            .filter(|o| namespace.is_none_or(|ns| o.namespace().unwrap_or("default") == ns))
+            .collect()
+    }
 }
 
 impl fmt::Display for Target {

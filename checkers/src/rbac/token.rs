@@ -201,16 +201,7 @@ fn reason(m: &TokenMount) -> String {
 
 /// Grades a `service_account_token` check against the workspace objects.
 pub fn grade(check: &TokenCheck, objects: &[KubeObject]) -> Verdict {
-    let found: Vec<&KubeObject> = objects
-        .iter()
-        .filter(|o| check.target.matches(o))
-        .filter(|o| {
-            check
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| o.namespace().unwrap_or("default") == ns)
-        })
-        .collect();
+    let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
         return Verdict::fail(format!("{} not found", check.target));
     }
