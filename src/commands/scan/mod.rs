@@ -1,0 +1,15 @@
+//! `seclab scan <what> PATH...`: scanners over manifests named on the
+//! command line, no lab needed. One module per scanner; this file only
+//! dispatches.
+
+pub mod pss;
+
+use crate::cli::ScanCommand;
+use crate::error::Outcome;
+
+/// Runs one scanner.
+pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
+    match command {
+        ScanCommand::Pss(args) => pss::run(args),
+    }
+}
