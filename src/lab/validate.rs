@@ -86,6 +86,12 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
             }
         }
         let mut question_ids = BTreeSet::new();
+        if lab.spec.images.is_empty() && task.checks.iter().any(|c| matches!(c, CheckSpec::Runs(_)))
+        {
+            out.push(tname(
+                "has a runs check, but lab.yaml lists no images: (the facts it grades with)".into(),
+            ));
+        }
         for check in &task.checks {
             out.extend(
                 validate_check(check, &mut question_ids)
