@@ -218,6 +218,14 @@ pub enum ScanCommand {
     /// Role, ClusterRole, RoleBinding, ClusterRoleBinding and ServiceAccount
     /// manifests.
     Rbac(RbacArgs),
+    /// Evaluate workloads against the Pod Security Standards, exactly as
+    /// the Pod Security admission controller would.
+    ///
+    /// Reads files or folders (recursive; *.yaml, *.yml, *.json),
+    /// multi-document YAML, JSON and List kinds. Objects that carry no pod (a
+    /// Service, a Namespace) are skipped. Exit codes: 0 every workload is
+    /// allowed, 1 some workload violates the level, 2 bad input.
+    Pss(PssArgs),
 }
 
 /// `seclab scan rbac`: one of three modes. can-i (the default) needs
@@ -273,4 +281,22 @@ pub struct RbacArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
+}
+
+/// Arguments of `seclab scan pss`.
+#[derive(Debug, clap::Args)]
+pub struct PssArgs {
+    /// The level: baseline or restricted.
+    #[arg(long, default_value = "restricted", value_name = "LEVEL")]
+    pub level: seclab_checkers::pss::Level,
+    /// The policy version, as in the namespace label
+    /// `pod-security.kubernetes.io/enforce-version`: latest or v1.N.
+    #[arg(long, default_value = "latest", value_name = "VERSION")]
+    pub version: seclab_checkers::pss::Version,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+    /// Manifest files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use seclab_checkers::runs::Images;
 use seclab_checkers::{CheckSpec, Evidence, KubeObject, Need, Status, Verdict};
 use serde::Serialize;
 use serde_json::Value;
@@ -225,12 +226,24 @@ pub fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
 }
 
 /// Grades one task against a snapshot (and the cluster's objects, when a
-/// cluster is at hand).
+/// cluster is at hand), without image facts.
 pub fn grade_task(task: &TaskSpec, snap: &Snapshot, cluster: Option<&[KubeObject]>) -> TaskResult {
+    grade_task_with_images(task, snap, cluster, None)
+}
+
+/// [`grade_task`] with the lab's image facts (lab.yaml `images:`), which
+/// the `runs:` checker needs.
+pub fn grade_task_with_images(
+    task: &TaskSpec,
+    snap: &Snapshot,
+    cluster: Option<&[KubeObject]>,
+    images: Option<&Images>,
+) -> TaskResult {
     let ev = Evidence {
         workspace: &snap.objects,
         answers: snap.task_answers(&task.id),
         cluster,
+        images,
     };
     let mut checks = Vec::new();
     let needs = task.needs();

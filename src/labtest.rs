@@ -10,7 +10,7 @@ use seclab_checkers::Status;
 use serde::Serialize;
 
 use crate::error::InputError;
-use crate::grade::{Snapshot, TaskResult, grade_task};
+use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
 use crate::lab::validate::{parse_expect, rendered};
 use crate::lab::{Lab, LabFiles, Student};
 
@@ -131,7 +131,7 @@ pub fn run_lab(lab: &Lab) -> Result<Vec<Case>, InputError> {
     for v in variants(lab, &student)? {
         let snap = Snapshot::from_files(&v.files);
         for task in &lab.spec.tasks {
-            let result = grade_task(task, &snap, None);
+            let result = grade_task_with_images(task, &snap, None, Some(&lab.spec.images));
             let want_fail = v.all_fail || v.must_fail.contains(&task.id);
             let outcome = match (result.status, want_fail) {
                 (Status::Fail, true) | (Status::Pass, false) => CaseOutcome::Passed,

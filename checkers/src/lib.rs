@@ -13,6 +13,7 @@
 //! - [`pss`]: Pod Security Standards, exact to the upstream admission library.
 //! - [`netpol`]: NetworkPolicy reachability.
 //! - [`rbac`]: RBAC authorization questions over Role/Binding objects.
+//! - [`runs`]: would a pod start and run, given facts about its images.
 //! - [`manifest`], [`quiz`], [`flag`]: field assertions, questions, flags.
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
@@ -25,6 +26,7 @@ pub mod pss;
 pub mod quiz;
 pub mod rbac;
 pub mod registry;
+pub mod runs;
 pub mod target;
 pub mod verdict;
 

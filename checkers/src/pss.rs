@@ -22,9 +22,11 @@
 //! Submodules: `version` (levels, versions), `pod` (the typed borrowed view
 //! of the pod, shape validation, defaulting), `baseline` and `restricted`
 //! (the checks), `text` and `path` (message and path helpers), `unknown`
-//! (unknown-field warnings from k8s-openapi's field lists).
+//! (unknown-field warnings from k8s-openapi's field lists), `check` (the lab
+//! checkers `pss:` and `pss_namespace:`).
 
 mod baseline;
+pub mod check;
 mod path;
 mod pod;
 mod restricted;

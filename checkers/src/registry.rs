@@ -13,7 +13,9 @@ use serde_json::Value;
 
 use crate::flag::FlagCheck;
 use crate::manifest::{ManifestCheck, Source};
+use crate::pss::check::{PssCheck, PssNamespaceCheck};
 use crate::quiz::QuizCheck;
+use crate::runs::{Images, RunsCheck};
 use crate::{KubeObject, Verdict};
 
 /// One check of a task, as written in lab.yaml.
@@ -31,6 +33,13 @@ pub enum CheckSpec {
     Rbac(crate::rbac::RbacCheck),
     /// Whether a workload's pod gets a service-account token mounted.
     ServiceAccountToken(crate::rbac::TokenCheck),
+    /// A workload passes a Pod Security Standards level at a version.
+    Pss(PssCheck),
+    /// A namespace enforces, warns and audits a Pod Security level through
+    /// its `pod-security.kubernetes.io/*` labels.
+    PssNamespace(PssNamespaceCheck),
+    /// A workload's pod would start and run, given the lab's `images:` facts.
+    Runs(RunsCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -59,7 +68,9 @@ impl fmt::Display for Need {
 }
 
 /// Everything a grader may look at, gathered by the shell beforehand.
-#[derive(Debug, Clone, Copy)]
+/// `Default` is no evidence at all, so callers can name only what they have
+/// (`Evidence { workspace, ..Evidence::default() }`).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Evidence<'a> {
     /// The objects parsed from the workspace files.
     pub workspace: &'a [KubeObject],
@@ -68,6 +79,8 @@ pub struct Evidence<'a> {
     pub answers: Option<&'a Value>,
     /// The live objects of the lab's cluster, when a cluster is at hand.
     pub cluster: Option<&'a [KubeObject]>,
+    /// The lab's image facts (lab.yaml `images:`), when it has any.
+    pub images: Option<&'a Images>,
 }
 
 impl CheckSpec {
@@ -79,6 +92,9 @@ impl CheckSpec {
             CheckSpec::Flag(_) => "flag",
             CheckSpec::Rbac(_) => "rbac",
             CheckSpec::ServiceAccountToken(_) => "service_account_token",
+            CheckSpec::Pss(_) => "pss",
+            CheckSpec::PssNamespace(_) => "pss_namespace",
+            CheckSpec::Runs(_) => "runs",
         }
     }
 
@@ -92,6 +108,9 @@ impl CheckSpec {
             CheckSpec::Quiz(_) => vec![Need::Answers],
             CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
             CheckSpec::Rbac(_) | CheckSpec::ServiceAccountToken(_) => vec![Need::Workspace],
+            CheckSpec::Pss(_) | CheckSpec::PssNamespace(_) | CheckSpec::Runs(_) => {
+                vec![Need::Workspace]
+            }
         }
     }
 
@@ -127,6 +146,19 @@ impl CheckSpec {
                 t.target,
                 if t.mounted { "mounted" } else { "not mounted" }
             ),
+            CheckSpec::Pss(p) => format!("{} passes pss {}:{}", p.target, p.level, p.version),
+            CheckSpec::PssNamespace(n) => {
+                let modes: Vec<&str> = n.modes.iter().map(|m| m.as_str()).collect();
+                format!(
+                    "{} labels pss {} {}{}",
+                    n.target,
+                    modes.join("/"),
+                    n.level,
+                    n.min_version
+                        .map_or(String::new(), |v| format!(" (version latest or >= {v})"))
+                )
+            }
+            CheckSpec::Runs(r) => format!("{} would start and run", r.target),
         }
     }
 
@@ -159,6 +191,9 @@ impl CheckSpec {
                     )),
                 }
             }
+            CheckSpec::Pss(p) => crate::pss::check::grade_pss(p, ev.workspace),
+            CheckSpec::PssNamespace(n) => crate::pss::check::grade_namespace(n, ev.workspace),
+            CheckSpec::Runs(r) => crate::runs::grade(r, ev.workspace, ev.images),
         }
     }
 }
@@ -209,11 +244,7 @@ mod tests {
             "id": "password", "question": "?",
             "secret": {"namespace": "n", "name": "db", "key": "password"}}}))
         .expect("valid");
-        let v = spec.grade(&Evidence {
-            workspace: &[],
-            answers: None,
-            cluster: None,
-        });
+        let v = spec.grade(&Evidence::default());
         assert_eq!(v.status, crate::Status::Skipped);
         assert_eq!(v.reason.as_deref(), Some(NO_CLUSTER));
         let secret = KubeObject::new(json!({"kind": "Secret",
@@ -221,9 +252,9 @@ mod tests {
         let answers = json!({"password": "s3cr3t"});
         let live = [secret];
         let ev = Evidence {
-            workspace: &[],
             answers: Some(&answers),
             cluster: Some(&live),
+            ..Evidence::default()
         };
         assert!(spec.grade(&ev).passed());
     }

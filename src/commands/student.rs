@@ -13,7 +13,7 @@ use crate::cli::{Output, ProgressOutput};
 use crate::commands::Ctx;
 use crate::config;
 use crate::error::{EXIT_OK, Outcome};
-use crate::grade::{Snapshot, TaskResult, grade_task};
+use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
 use crate::junit::{self, JunitCase};
 use crate::lab::validate::rendered;
 use crate::lab::{Lab, TaskSpec};
@@ -299,10 +299,13 @@ pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
     s
 }
 
-fn grade_once(tasks: &[&TaskSpec], root: &Path) -> anyhow::Result<Vec<TaskResult>> {
+fn grade_once(tasks: &[&TaskSpec], root: &Path, lab: &Lab) -> anyhow::Result<Vec<TaskResult>> {
     let ws = files::read_workspace(root)?;
     let snap = Snapshot::from_files(&ws);
-    Ok(tasks.iter().map(|t| grade_task(t, &snap, None)).collect())
+    Ok(tasks
+        .iter()
+        .map(|t| grade_task_with_images(t, &snap, None, Some(&lab.spec.images)))
+        .collect())
 }
 
 fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
@@ -334,7 +337,7 @@ pub fn check(
     let (p, _) = load_progress(&st)?;
     let root = absolute(&workspace_of(&p, lab_id))?;
     let run = || -> anyhow::Result<Outcome> {
-        let results = grade_once(&tasks, &root)?;
+        let results = grade_once(&tasks, &root, lab)?;
         record(&st, lab, &results)?;
         match output {
             Output::Json => println!("{}", serde_json::to_string_pretty(&results)?),
@@ -417,7 +420,8 @@ pub fn answer(
         .filter_map(|c| match c {
             CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
             CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
-            CheckSpec::Manifest(_) | CheckSpec::Rbac(_) | CheckSpec::ServiceAccountToken(_) => None,
+            // Every other checker grades files, not answers.
+            _ => None,
         })
         .collect();
     let ids = || {

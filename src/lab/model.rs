@@ -18,9 +18,10 @@
 //!       - manifest: { target: deployment/scissors, path: spec.replicas, op: exists }
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
+use seclab_checkers::runs::ImageFacts;
 use seclab_checkers::{CheckSpec, Need};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,15 @@ pub struct LabSpec {
     pub summary: String,
     /// The tasks, in the order a student does them.
     pub tasks: Vec<TaskSpec>,
+    /// Facts about the images the lab's workloads may use, keyed by image
+    /// reference (`nginx:1.27`): `{user: <uid or name>, port: <n>,
+    /// writable_paths: [...]}`. The `runs:` checker reads them to tell,
+    /// offline, whether a pod would start (e.g. `runAsNonRoot` on an image
+    /// that runs as root) and keep running (a read-only root filesystem
+    /// needs writable mounts for the paths the image writes). Cite where
+    /// each fact comes from (the image's Dockerfile or docs) in a comment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, ImageFacts>,
 }
 
 /// One task of a lab.

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use seclab_checkers::CheckSpec;
 use seclab_checkers::manifest::{Op, parse_path};
+use seclab_checkers::object::WORKLOAD_KINDS;
 use seclab_checkers::quiz::parse_hash;
 
 use crate::error::InputError;
@@ -85,6 +86,12 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
             }
         }
         let mut question_ids = BTreeSet::new();
+        if lab.spec.images.is_empty() && task.checks.iter().any(|c| matches!(c, CheckSpec::Runs(_)))
+        {
+            out.push(tname(
+                "has a runs check, but lab.yaml lists no images: (the facts it grades with)".into(),
+            ));
+        }
         for check in &task.checks {
             out.extend(
                 validate_check(check, &mut question_ids)
@@ -217,6 +224,34 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             }
         }
         CheckSpec::ServiceAccountToken(_) => {}
+        CheckSpec::Pss(p) => {
+            if !WORKLOAD_KINDS.contains(&p.target.kind) {
+                out.push(format!(
+                    "pss check on {}: not a workload (Pod Security applies to {})",
+                    p.target,
+                    WORKLOAD_KINDS.join(", ")
+                ));
+            }
+        }
+        CheckSpec::PssNamespace(n) => {
+            if n.target.kind != "Namespace" {
+                out.push(format!(
+                    "pss_namespace check on {}: the target must be namespace/<name>",
+                    n.target
+                ));
+            }
+            if n.modes.is_empty() {
+                out.push(format!(
+                    "pss_namespace check on {}: modes is empty",
+                    n.target
+                ));
+            }
+        }
+        CheckSpec::Runs(r) => {
+            if !WORKLOAD_KINDS.contains(&r.target.kind) {
+                out.push(format!("runs check on {}: not a workload", r.target));
+            }
+        }
     }
     out
 }

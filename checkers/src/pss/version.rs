@@ -6,6 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The newest policy version this grader implements; `latest` and any newer
@@ -14,7 +15,9 @@ pub const MAX_MINOR: u32 = 37;
 
 /// A Pod Security Standards level that has checks. (`privileged` has none,
 /// so it is not a level this grader evaluates.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Minimally restrictive: prevents known privilege escalations.
@@ -127,6 +130,20 @@ impl<'de> Deserialize<'de> for Version {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PssVersion".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Pod Security policy version: `latest` or `v1.N` (e.g. `v1.33`).",
+            "type": "string",
+            "pattern": "^(latest|v1\\.(0|[1-9][0-9]*))$"
+        })
     }
 }
 

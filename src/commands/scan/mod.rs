@@ -1,7 +1,8 @@
-//! `seclab scan ...`: scanners over manifests named on the command line;
-//! no lab and no workspace needed. One file per scanner; this module only
-//! dispatches.
+//! `seclab scan <what> PATH...`: scanners over manifests named on the
+//! command line; no lab and no workspace needed. One module per scanner;
+//! this file only dispatches.
 
+pub mod pss;
 pub mod rbac;
 
 use crate::cli::ScanCommand;
@@ -11,5 +12,6 @@ use crate::error::Outcome;
 pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
     match command {
         ScanCommand::Rbac(args) => rbac::run(args),
+        ScanCommand::Pss(args) => pss::run(args),
     }
 }
