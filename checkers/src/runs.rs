@@ -109,16 +109,7 @@ fn facts_for<'a>(images: &'a Images, image: &str) -> Option<&'a ImageFacts> {
 
 /// Grades a `runs:` check against the objects at hand and the lab's images.
 pub fn grade(check: &RunsCheck, objects: &[KubeObject], images: Option<&Images>) -> Verdict {
-    let found: Vec<&KubeObject> = objects
-        .iter()
-        .filter(|o| check.target.matches(o))
-        .filter(|o| {
-            check
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| o.namespace().unwrap_or("default") == ns)
-        })
-        .collect();
+    let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
         return Verdict::fail(format!("{} not found", check.target));
     }

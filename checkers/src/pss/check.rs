@@ -103,24 +103,10 @@ pub struct PssNamespaceCheck {
 /// The namespace label prefix.
 pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
 
-/// The objects matching `target` (and `namespace`, when given; an object
-/// without one is in `default`).
-fn find<'a>(
-    objects: &'a [KubeObject],
-    target: &Target,
-    namespace: Option<&str>,
-) -> Vec<&'a KubeObject> {
-    objects
-        .iter()
-        .filter(|o| target.matches(o))
-        .filter(|o| namespace.is_none_or(|ns| o.namespace().unwrap_or("default") == ns))
-        .collect()
-}
-
 /// Grades a `pss:` check: every matching object must pass; none matching
 /// is a failure naming the target.
 pub fn grade_pss(check: &PssCheck, objects: &[KubeObject]) -> Verdict {
-    let found = find(objects, &check.target, check.namespace.as_deref());
+    let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
         return Verdict::fail(match &check.namespace {
             Some(ns) => format!("{} not found in namespace {ns}", check.target),
@@ -142,7 +128,7 @@ pub fn grade_namespace(check: &PssNamespaceCheck, objects: &[KubeObject]) -> Ver
             check.target
         ));
     }
-    let found = find(objects, &check.target, None);
+    let found = check.target.find_in(None, objects);
     let Some(ns) = found.first() else {
         return Verdict::fail(format!("{} not found", check.target));
     };
