@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::flag::FlagCheck;
 use crate::manifest::{ManifestCheck, Source};
+use crate::netpol::check::NetpolCheck;
 use crate::quiz::QuizCheck;
 use crate::{KubeObject, Verdict};
 
@@ -26,6 +27,9 @@ pub enum CheckSpec {
     Quiz(QuizCheck),
     /// A per-student flag found in the live lab and submitted as an answer.
     Flag(FlagCheck),
+    /// The connections the workspace's NetworkPolicies allow, compared
+    /// with an expected connection list (optionally within a scope).
+    Netpol(NetpolCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -72,6 +76,7 @@ impl CheckSpec {
             CheckSpec::Manifest(_) => "manifest",
             CheckSpec::Quiz(_) => "quiz",
             CheckSpec::Flag(_) => "flag",
+            CheckSpec::Netpol(_) => "netpol",
         }
     }
 
@@ -84,6 +89,7 @@ impl CheckSpec {
             },
             CheckSpec::Quiz(_) => vec![Need::Answers],
             CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
+            CheckSpec::Netpol(_) => vec![Need::Workspace],
         }
     }
 
@@ -93,6 +99,7 @@ impl CheckSpec {
             CheckSpec::Manifest(m) => format!("{}: {} {:?}", m.target, m.path, m.op).to_lowercase(),
             CheckSpec::Quiz(q) => format!("question `{}`", q.id),
             CheckSpec::Flag(f) => format!("flag `{}`", f.id),
+            CheckSpec::Netpol(n) => n.describe(),
         }
     }
 
@@ -109,6 +116,7 @@ impl CheckSpec {
                 },
             },
             CheckSpec::Quiz(q) => crate::quiz::grade(q, answer(&q.id)),
+            CheckSpec::Netpol(n) => crate::netpol::check::grade(n, ev.workspace),
             CheckSpec::Flag(f) => {
                 let Some(objs) = ev.cluster else {
                     return Verdict::skipped(NO_CLUSTER);

@@ -3,6 +3,7 @@
 //! commands in [`author`].
 
 pub mod author;
+pub mod scan;
 pub mod student;
 
 use std::path::PathBuf;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             return Ok(Outcome(0));
         }
         Some(Command::New { id, dir }) => return author::new_lab(id, dir),
+        Some(Command::Scan { command }) => return scan::run(command),
         _ => {}
     }
     let ctx = Ctx::load(cli.labs.clone())?;
@@ -111,8 +113,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             junit,
             output,
         }) => author::test(&ctx, offline, &labs_to_test, junit.as_deref(), output),
-        Some(Command::Completions { .. } | Command::Lab { .. } | Command::New { .. }) => {
-            Ok(Outcome(0))
-        }
+        Some(
+            Command::Completions { .. }
+            | Command::Lab { .. }
+            | Command::New { .. }
+            | Command::Scan { .. },
+        ) => Ok(Outcome(0)),
     }
 }

@@ -295,6 +295,18 @@ pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
                 let _ = writeln!(s, "              field: {path}");
             }
         }
+        // A failing netpol check shows its matrix, differing cells marked.
+        let matrix = c.verdict.detail.as_ref().and_then(|d| d.get("text"));
+        if let (Status::Fail, Some(text)) = (c.verdict.status, matrix.and_then(|t| t.as_str())) {
+            s.push('\n');
+            for line in text.lines() {
+                if line.is_empty() {
+                    s.push('\n');
+                } else {
+                    let _ = writeln!(s, "       {line}");
+                }
+            }
+        }
     }
     s
 }
@@ -417,7 +429,7 @@ pub fn answer(
         .filter_map(|c| match c {
             CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
             CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
-            CheckSpec::Manifest(_) => None,
+            CheckSpec::Manifest(_) | CheckSpec::Netpol(_) => None,
         })
         .collect();
     let ids = || {

@@ -211,6 +211,11 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
                 out.push(format!("duplicate question id `{}`", f.id));
             }
         }
+        CheckSpec::Netpol(n) => {
+            if let Err(e) = n.expectation() {
+                out.push(format!("netpol check: {e}"));
+            }
+        }
     }
     out
 }
