@@ -273,7 +273,14 @@ pub fn render(m: &Matrix, width: usize) -> String {
         out.push('\n');
     }
     out.push('\n');
-    for l in LEGEND {
+    // The last legend line, about `!`, only when there is something to
+    // differ from.
+    let shown = if m.compared {
+        LEGEND.len()
+    } else {
+        LEGEND.len() - 1
+    };
+    for l in LEGEND.iter().take(shown) {
         out.push_str(l);
         out.push('\n');
     }
