@@ -8,7 +8,10 @@
 //! ns/name: ...`).
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use seclab_checkers::KubeObject;
+use serde_json::Value;
 
 use seclab_checkers::netpol::{
     Cluster, ConnList, Diff, Expectation, NetpolError, Note, diff, matrix, parse_connlist,
@@ -17,7 +20,7 @@ use seclab_checkers::netpol::{
 use crate::cli::{NetpolArgs, NetpolOutput};
 use crate::error::{EXIT_USAGE, InputError, Outcome};
 use crate::grade::Snapshot;
-use crate::shell::manifests::load_paths;
+use crate::shell::manifests::{load_paths, manifest_files};
 
 /// What a scan printed and whether it matched.
 #[derive(Debug)]
@@ -73,16 +76,22 @@ fn locate(snap: &Snapshot, e: &NetpolError) -> InputError {
     else {
         return InputError::new("<input>", e.to_string());
     };
-    let obj = snap.objects.iter().find(|o| {
+    let same = |o: &&KubeObject| {
         o.source.as_deref() == Some(file.as_str())
-            && doc.is_none_or(|d| d == o.doc)
             && o.kind() == "NetworkPolicy"
             && format!(
                 "NetworkPolicy {}/{}",
                 o.namespace().unwrap_or("default"),
                 o.name()
             ) == *object
-    });
+    };
+    // The document the engine named, else the first of that name.
+    let obj = snap
+        .objects
+        .iter()
+        .filter(same)
+        .find(|o| doc.is_none_or(|d| d == o.doc))
+        .or_else(|| snap.objects.iter().find(same));
     let pos = obj.and_then(|o| snap.position(o, path));
     InputError {
         path: file.clone(),
@@ -154,10 +163,53 @@ fn render(args: &NetpolArgs, list: &ConnList, expected: Option<&Expectation>) ->
     }
 }
 
+/// Reads the manifests without field positions: JSON with serde_json,
+/// YAML into plain values (`List` kinds are left to the engine, which
+/// expands them). `None` when a file does not parse — the strict loader
+/// then says where. Positions are only worth their cost for an error.
+fn quick_load(paths: &[PathBuf]) -> Result<Option<Vec<KubeObject>>, InputError> {
+    let mut objects = Vec::new();
+    for f in manifest_files(paths)? {
+        let name = f.display().to_string();
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+        let is_json = f.extension().is_some_and(|e| e == "json");
+        let docs: Vec<Value> = if is_json {
+            match serde_json::from_str(&text) {
+                Ok(v) => vec![v],
+                Err(_) => return Ok(None),
+            }
+        } else {
+            match serde_saphyr::from_multiple::<Option<Value>>(&text) {
+                Ok(docs) => docs.into_iter().flatten().collect(),
+                Err(_) => return Ok(None),
+            }
+        };
+        // Numbered as the strict loader numbers them: empty documents skipped.
+        for (doc, value) in docs.into_iter().filter(|v| !v.is_null()).enumerate() {
+            if !value.is_object() {
+                return Ok(None);
+            }
+            objects.push(KubeObject {
+                source: Some(name.clone()),
+                doc,
+                value,
+            });
+        }
+    }
+    Ok(Some(objects))
+}
+
 fn scan(args: &NetpolArgs) -> Result<Scan, InputError> {
     let expected = args.expect.as_deref().map(read_expectation).transpose()?;
-    let snap = load_paths(&args.paths)?;
-    let (cluster, notes) = Cluster::from_objects(&snap.objects).map_err(|e| locate(&snap, &e))?;
+    let objects = match quick_load(&args.paths)? {
+        Some(objects) => objects,
+        None => load_paths(&args.paths)?.objects,
+    };
+    let (cluster, notes) = match Cluster::from_objects(&objects) {
+        Ok(x) => x,
+        Err(e) => return Err(locate(&load_paths(&args.paths)?, &e)),
+    };
     let list = cluster.connections();
     let out = render(args, &list, expected.as_ref());
     let mut err = String::new();
