@@ -174,7 +174,8 @@ pub enum Command {
         #[command(subcommand)]
         command: LabCommand,
     },
-    /// Scan manifests for security problems (no lab needed).
+    /// Scan manifests outside a lab (exit 0 clean or as expected, 1
+    /// findings or differences, 2 bad input).
     Scan {
         /// What to scan for.
         #[command(subcommand)]
@@ -226,6 +227,10 @@ pub enum ScanCommand {
     /// Service, a Namespace) are skipped. Exit codes: 0 every workload is
     /// allowed, 1 some workload violates the level, 2 bad input.
     Pss(PssArgs),
+    /// Which workloads NetworkPolicies let connect to which, on which
+    /// ports: a matrix, np-guard's connection list, or JSON; compared with
+    /// an expected connection list when given.
+    Netpol(NetpolArgs),
 }
 
 /// `seclab scan rbac`: one of three modes. can-i (the default) needs
@@ -297,6 +302,38 @@ pub struct PssArgs {
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
     /// Manifest files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Output formats of `scan netpol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum NetpolOutput {
+    /// A grid, sources as rows and destinations as columns, with a legend.
+    #[default]
+    Matrix,
+    /// np-guard's `list -o txt` lines: `SRC => DST : CONNS`.
+    Connlist,
+    /// `{"workloads", "connections", "diff"}`.
+    Json,
+}
+
+/// Arguments of `scan netpol`.
+#[derive(Debug, clap::Args)]
+pub struct NetpolArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: NetpolOutput,
+    /// The full list of allowed connections, in the connlist grammar
+    /// (`ns/a[Pod] => ns/b[Pod] : TCP 8080`, one per line, `#` comments):
+    /// every pair not listed must be denied. Exit 1 when the manifests
+    /// differ.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Width the matrix is drawn for.
+    #[arg(long, default_value_t = 80, value_name = "COLUMNS")]
+    pub width: usize,
+    /// Manifest files or folders (read recursively: *.yaml, *.yml, *.json).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }

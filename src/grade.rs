@@ -103,12 +103,25 @@ impl Snapshot {
             .is_some_and(|k| k.ends_with("List"))
             && d.value.get("items").is_some_and(Value::is_array);
         if is_list {
+            // Items of a typed list (`PodList`, `NetworkPolicyList`) may
+            // leave out `kind`: it is the list's kind without `List`.
+            let item_kind = d
+                .value
+                .get("kind")
+                .and_then(Value::as_str)
+                .and_then(|k| k.strip_suffix("List"))
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned);
             if let Some(items) = d.value.get("items").and_then(Value::as_array) {
                 for (i, item) in items.iter().enumerate() {
+                    let mut value = item.clone();
+                    if let (Some(k), Some(map)) = (&item_kind, value.as_object_mut()) {
+                        map.entry("kind").or_insert_with(|| Value::from(k.as_str()));
+                    }
                     let obj = KubeObject {
                         source: Some(path.to_string()),
                         doc,
-                        value: item.clone(),
+                        value,
                     };
                     self.prefixes.insert(
                         (path.to_string(), doc, obj.display_name()),
@@ -313,6 +326,18 @@ mod tests {
         ]);
         snap.locate(&mut v);
         assert_eq!((v.findings[0].line, v.findings[0].col), (Some(7), Some(14)));
+    }
+
+    // np-guard's fixtures write PodList/NetworkPolicyList items without
+    // `kind`; a typed list gives its items their kind.
+    #[test]
+    fn typed_list_items_get_the_list_kind() {
+        let snap = Snapshot::from_files(&files(&[(
+            "pods.yaml",
+            "kind: PodList\nitems:\n- metadata: {name: a}\n- kind: Service\n  metadata: {name: s}\n",
+        )]));
+        let kinds: Vec<&str> = snap.objects.iter().map(KubeObject::kind).collect();
+        assert_eq!(kinds, ["Pod", "Service"]);
     }
 
     #[test]

@@ -13,8 +13,11 @@
 //!   runs the engine and gives a [`ConnList`];
 //! - [`parse_connlist`], [`diff`] and [`grade`] compare with an
 //!   [`Expectation`];
-//! - [`matrix`] draws the result as a terminal grid.
+//! - [`matrix`] draws the result as a terminal grid;
+//! - [`check`] is the `netpol:` check of a lab (an expectation within a
+//!   scope).
 
+pub mod check;
 mod connlist;
 mod engine;
 pub mod ip;
@@ -44,6 +47,9 @@ pub enum NetpolError {
         object: String,
         /// The file the object came from, if known.
         file: Option<String>,
+        /// Index of the document in `file` (for mapping `path` to a
+        /// position), if known.
+        doc: Option<usize>,
         /// Field path inside the object.
         path: String,
         /// What is wrong.
@@ -82,11 +88,16 @@ impl NetpolError {
     pub fn to_finding(&self) -> Finding {
         let mut f = Finding::error(self.to_string());
         if let NetpolError::Invalid {
-            object, file, path, ..
+            object,
+            file,
+            doc,
+            path,
+            ..
         } = self
         {
             f.object = Some(object.clone());
             f.source.clone_from(file);
+            f.doc = file.as_ref().and(*doc);
             f.paths.push(path.clone());
         }
         f
@@ -95,37 +106,7 @@ impl NetpolError {
 
 /// Grades manifests against an expectation: passes when the allowed
 /// connections are exactly the expected ones; otherwise one error finding
-/// per differing pair.
+/// per differing pair (see [`check::grade_in`]).
 pub fn grade(objects: &[KubeObject], expectation: &Expectation) -> Verdict {
-    let (cluster, notes) = match Cluster::from_objects(objects) {
-        Ok(x) => x,
-        Err(e) => return Verdict::from_findings(vec![e.to_finding()]),
-    };
-    let actual = cluster.connections().to_expectation();
-    let mut findings: Vec<Finding> = diff(expectation, &actual)
-        .into_iter()
-        .map(|d| {
-            let msg = match (d.expected.is_empty(), d.actual.is_empty()) {
-                (true, _) => format!(
-                    "{} => {} is allowed ({}) but should be denied",
-                    d.src, d.dst, d.actual
-                ),
-                (_, true) => format!(
-                    "{} => {} is denied but should allow {}",
-                    d.src, d.dst, d.expected
-                ),
-                _ => format!(
-                    "{} => {} allows {} but should allow {}",
-                    d.src, d.dst, d.actual, d.expected
-                ),
-            };
-            Finding::error(msg)
-        })
-        .collect();
-    findings.extend(
-        notes
-            .into_iter()
-            .map(|n| Finding::info(format!("{}: {}", n.object, n.message))),
-    );
-    Verdict::from_findings(findings)
+    check::grade_in(objects, expectation, &check::Scope::default())
 }

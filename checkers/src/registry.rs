@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::flag::FlagCheck;
 use crate::manifest::{ManifestCheck, Source};
+use crate::netpol::check::NetpolCheck;
 use crate::pss::check::{PssCheck, PssNamespaceCheck};
 use crate::quiz::QuizCheck;
 use crate::runs::{Images, RunsCheck};
@@ -40,6 +41,9 @@ pub enum CheckSpec {
     PssNamespace(PssNamespaceCheck),
     /// A workload's pod would start and run, given the lab's `images:` facts.
     Runs(RunsCheck),
+    /// The connections the workspace's NetworkPolicies allow, compared
+    /// with an expected connection list (optionally within a scope).
+    Netpol(NetpolCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -95,6 +99,7 @@ impl CheckSpec {
             CheckSpec::Pss(_) => "pss",
             CheckSpec::PssNamespace(_) => "pss_namespace",
             CheckSpec::Runs(_) => "runs",
+            CheckSpec::Netpol(_) => "netpol",
         }
     }
 
@@ -107,10 +112,12 @@ impl CheckSpec {
             },
             CheckSpec::Quiz(_) => vec![Need::Answers],
             CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
-            CheckSpec::Rbac(_) | CheckSpec::ServiceAccountToken(_) => vec![Need::Workspace],
-            CheckSpec::Pss(_) | CheckSpec::PssNamespace(_) | CheckSpec::Runs(_) => {
-                vec![Need::Workspace]
-            }
+            CheckSpec::Rbac(_)
+            | CheckSpec::ServiceAccountToken(_)
+            | CheckSpec::Pss(_)
+            | CheckSpec::PssNamespace(_)
+            | CheckSpec::Runs(_)
+            | CheckSpec::Netpol(_) => vec![Need::Workspace],
         }
     }
 
@@ -159,6 +166,7 @@ impl CheckSpec {
                 )
             }
             CheckSpec::Runs(r) => format!("{} would start and run", r.target),
+            CheckSpec::Netpol(n) => n.describe(),
         }
     }
 
@@ -177,6 +185,7 @@ impl CheckSpec {
             CheckSpec::Quiz(q) => crate::quiz::grade(q, answer(&q.id)),
             CheckSpec::Rbac(r) => crate::rbac::grade(r, ev.workspace),
             CheckSpec::ServiceAccountToken(t) => crate::rbac::token::grade(t, ev.workspace),
+            CheckSpec::Netpol(n) => crate::netpol::check::grade(n, ev.workspace),
             CheckSpec::Flag(f) => {
                 let Some(objs) = ev.cluster else {
                     return Verdict::skipped(NO_CLUSTER);

@@ -115,6 +115,11 @@ pub struct Verdict {
     /// What the grader found; errors explain a failure, warnings and infos
     /// may accompany any status.
     pub findings: Vec<Finding>,
+    /// Data for a richer display than findings, when a checker has some:
+    /// a `netpol` check puts its reachability matrix here
+    /// (`{"matrix": <netpol::matrix::Matrix>, "text": <rendered>}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 impl Verdict {
@@ -125,6 +130,7 @@ impl Verdict {
             status: if failed { Status::Fail } else { Status::Pass },
             reason: None,
             findings,
+            detail: None,
         }
     }
 
@@ -144,7 +150,15 @@ impl Verdict {
             status: Status::Skipped,
             reason: Some(reason.into()),
             findings: Vec::new(),
+            detail: None,
         }
+    }
+
+    /// The same verdict carrying `detail` for a richer display.
+    #[must_use]
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
     }
 
     /// Whether the check passed.

@@ -437,8 +437,8 @@ fn grade_names_each_differing_pair() {
     assert_eq!(
         errors,
         [
-            "lab/a[Deployment] => 0.0.0.0-255.255.255.255[External] is allowed (UDP 53) but should be denied",
-            "lab/b[Deployment] => lab/c[Deployment] is denied but should allow TCP 5432",
+            "lab/a[Deployment] => 0.0.0.0-255.255.255.255[External]: expected no connection, got UDP 53",
+            "lab/b[Deployment] => lab/c[Deployment]: expected TCP 5432, got no connection",
         ]
     );
     let exact = parse_connlist(

@@ -295,6 +295,18 @@ pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
                 let _ = writeln!(s, "              field: {path}");
             }
         }
+        // A failing netpol check shows its matrix, differing cells marked.
+        let matrix = c.verdict.detail.as_ref().and_then(|d| d.get("text"));
+        if let (Status::Fail, Some(text)) = (c.verdict.status, matrix.and_then(|t| t.as_str())) {
+            s.push('\n');
+            for line in text.lines() {
+                if line.is_empty() {
+                    s.push('\n');
+                } else {
+                    let _ = writeln!(s, "       {line}");
+                }
+            }
+        }
     }
     s
 }

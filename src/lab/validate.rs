@@ -252,6 +252,11 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
                 out.push(format!("runs check on {}: not a workload", r.target));
             }
         }
+        CheckSpec::Netpol(n) => {
+            if let Err(e) = n.expectation() {
+                out.push(format!("netpol check: {e}"));
+            }
+        }
     }
     out
 }

@@ -39,14 +39,21 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
     }
 }
 
-/// Reads and parses every manifest below `paths`. Objects' `source` is the
-/// file's path as the user would name it. Any file that does not parse is
-/// an error.
-pub fn load_paths(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
+/// The files `load_paths` reads: each path that is a file, and the
+/// `*.yaml`, `*.yml` and `*.json` files below each folder (sorted).
+pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut files = Vec::new();
     for p in paths {
         collect(p, &mut files)?;
     }
+    Ok(files)
+}
+
+/// Reads and parses every manifest below `paths`. Objects' `source` is the
+/// file's path as the user would name it. Any file that does not parse is
+/// an error.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Snapshot, InputError> {
+    let files = manifest_files(paths)?;
     let mut tree = LabFiles::new();
     for f in files {
         let bytes = std::fs::read(&f)

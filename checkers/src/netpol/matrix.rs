@@ -68,8 +68,10 @@ pub struct Report {
     pub workloads: Vec<WorkloadId>,
     /// Every allowed connection, `{src, dst, conns}` in connlist spelling.
     pub connections: Vec<super::connlist::Connection>,
-    /// Differences from the expectation, `{src, dst, expected, actual}`.
-    pub diff: Vec<Diff>,
+    /// Differences from the expectation, `{src, dst, expected, actual}`;
+    /// absent when no expectation was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<Vec<Diff>>,
 }
 
 impl Report {
@@ -78,7 +80,7 @@ impl Report {
         Report {
             workloads: list.workloads.clone(),
             connections: list.connections.clone(),
-            diff: expected.map_or_else(Vec::new, |e| diff(e, &list.to_expectation())),
+            diff: expected.map(|e| diff(e, &list.to_expectation())),
         }
     }
 }
@@ -271,7 +273,14 @@ pub fn render(m: &Matrix, width: usize) -> String {
         out.push('\n');
     }
     out.push('\n');
-    for l in LEGEND {
+    // The last legend line, about `!`, only when there is something to
+    // differ from.
+    let shown = if m.compared {
+        LEGEND.len()
+    } else {
+        LEGEND.len() - 1
+    };
+    for l in LEGEND.iter().take(shown) {
         out.push_str(l);
         out.push('\n');
     }

@@ -121,6 +121,8 @@ struct Doc<'a> {
     value: &'a Value,
     kind: &'a str,
     file: Option<&'a str>,
+    /// Index of the document in `file`.
+    index: usize,
 }
 
 fn flatten<'a>(objects: &'a [KubeObject], notes: &mut Vec<Note>) -> Vec<Doc<'a>> {
@@ -140,6 +142,7 @@ fn flatten<'a>(objects: &'a [KubeObject], notes: &mut Vec<Note>) -> Vec<Doc<'a>>
                         value: item,
                         kind: k,
                         file,
+                        index: o.doc,
                     });
                 }
             }
@@ -148,6 +151,7 @@ fn flatten<'a>(objects: &'a [KubeObject], notes: &mut Vec<Note>) -> Vec<Doc<'a>>
                 value: &o.value,
                 kind,
                 file,
+                index: o.doc,
             }),
         }
         if kind.ends_with("List") && o.value.get("items").is_none() {
@@ -251,6 +255,7 @@ impl Model {
                         NetpolError::Invalid {
                             object,
                             file: d.file.map(str::to_owned),
+                            doc: d.file.map(|_| d.index),
                             path,
                             message,
                         }
