@@ -43,7 +43,13 @@ pub fn is_interactive() -> bool {
 /// environment (`SECLAB_WORKSPACE`, `NO_COLOR`).
 pub fn initial_model(catalog: Arc<Catalog>) -> anyhow::Result<Model> {
     let st = config::state_dir()?;
-    let (progress, _) = load_progress(&st)?;
+    let (progress, student) = load_progress(&st)?;
+    // Progress of another student id is re-owned (with a note) on load;
+    // save that now, so the note is not printed over the screen later.
+    let on_disk = crate::progress::load(&st, &student.id, crate::progress::now_unix())?;
+    if crate::progress::progress_path(&st).is_file() && on_disk.student != student.id {
+        crate::progress::save(&st, &progress)?;
+    }
     let mut m = Model::new(catalog, progress);
     m.workspace_override = match std::env::var_os("SECLAB_WORKSPACE").filter(|w| !w.is_empty()) {
         Some(w) => Some(absolute(Path::new(&w))?),
