@@ -14,7 +14,10 @@
 //! - [`yaml`]: YAML/JSON documents with field positions.
 //! - [`error`]: located input errors and exit codes.
 //! - [`junit`]: JUnit XML reports.
+//! - [`app`], [`ui`], [`runtime`]: the terminal UI (`seclab` with no
+//!   arguments): model/update/effects, the panes, the tokio loop.
 
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -24,5 +27,7 @@ pub mod junit;
 pub mod lab;
 pub mod labtest;
 pub mod progress;
+pub mod runtime;
 pub mod shell;
+pub mod ui;
 pub mod yaml;

@@ -124,7 +124,14 @@ impl CheckSpec {
     /// A one-line description for listings.
     pub fn describe(&self) -> String {
         match self {
-            CheckSpec::Manifest(m) => format!("{}: {} {:?}", m.target, m.path, m.op).to_lowercase(),
+            CheckSpec::Manifest(m) => {
+                format!(
+                    "{}: {} {}",
+                    m.target,
+                    m.path,
+                    format!("{:?}", m.op).to_lowercase()
+                )
+            }
             CheckSpec::Quiz(q) => format!("question `{}`", q.id),
             CheckSpec::Flag(f) => format!("flag `{}`", f.id),
             CheckSpec::Rbac(r) => format!(

@@ -81,7 +81,9 @@ fn state() -> anyhow::Result<PathBuf> {
     config::state_dir()
 }
 
-fn load_progress(state: &Path) -> anyhow::Result<(Progress, crate::lab::Student)> {
+/// Loads the student's progress from the state dir, re-owned by the
+/// current student id.
+pub fn load_progress(state: &Path) -> anyhow::Result<(Progress, crate::lab::Student)> {
     let student = config::student(state)?;
     let mut p = progress::load(state, &student.id, now_unix())?;
     if p.student != student.id {
@@ -178,7 +180,9 @@ pub fn show(
     Ok(Outcome(EXIT_OK))
 }
 
-fn workspace_of(p: &Progress, lab: &str) -> PathBuf {
+/// A lab's workspace: `SECLAB_WORKSPACE`, else the one recorded at
+/// `start`, else `./seclab/<lab>`.
+pub fn workspace_of(p: &Progress, lab: &str) -> PathBuf {
     if let Some(ws) = std::env::var_os("SECLAB_WORKSPACE").filter(|w| !w.is_empty()) {
         return PathBuf::from(ws);
     }
@@ -188,12 +192,33 @@ fn workspace_of(p: &Progress, lab: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("seclab").join(lab))
 }
 
-fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+/// `p`, made absolute against the current directory.
+pub fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
     if p.is_absolute() {
         Ok(p.to_path_buf())
     } else {
         Ok(std::env::current_dir()?.join(p))
     }
+}
+
+/// Creates `lab`'s workspace at `workspace` from its rendered start files
+/// and records it in progress; returns the absolute root and the backup of
+/// what `force` replaced.
+pub fn start_workspace(
+    lab: &Lab,
+    workspace: &Path,
+    force: bool,
+) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    let lab_id = &lab.spec.id;
+    let st = state()?;
+    let (mut p, student) = load_progress(&st)?;
+    let root = absolute(workspace)?;
+    let start_files = rendered(lab, "start/", &student)?;
+    let backup = files::create(&root, &start_files, force, &st.join("backups").join(lab_id))?;
+    let lp = p.lab_mut(lab_id, &lab.content_hash);
+    lp.workspace = Some(root.clone());
+    progress::save(&st, &p)?;
+    Ok((root, backup))
 }
 
 /// `seclab start`.
@@ -204,14 +229,11 @@ pub fn start(
     force: bool,
 ) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
-    let st = state()?;
-    let (mut p, student) = load_progress(&st)?;
-    let root = absolute(&workspace.unwrap_or_else(|| PathBuf::from("seclab").join(lab_id)))?;
-    let start_files = rendered(lab, "start/", &student)?;
-    let backup = files::create(&root, &start_files, force, &st.join("backups").join(lab_id))?;
-    let lp = p.lab_mut(lab_id, &lab.content_hash);
-    lp.workspace = Some(root.clone());
-    progress::save(&st, &p)?;
+    let (root, backup) = start_workspace(
+        lab,
+        &workspace.unwrap_or_else(|| PathBuf::from("seclab").join(lab_id)),
+        force,
+    )?;
     if let Some(b) = backup {
         println!("backed up the old workspace to {}", b.display());
     }
@@ -223,6 +245,20 @@ pub fn start(
 /// `seclab reset`.
 pub fn reset(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
+    let (root, backup) = reset_workspace(lab, task_id)?;
+    println!("backed up to {}", backup.display());
+    println!(
+        "reset {} in {}",
+        task_id.map_or_else(|| "the workspace".to_string(), |t| format!("task {t}")),
+        root.display()
+    );
+    Ok(Outcome(EXIT_OK))
+}
+
+/// Restores `lab`'s workspace (or one task's files) to the start state
+/// after a backup; returns the root and the backup.
+pub fn reset_workspace(lab: &Lab, task_id: Option<&str>) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let lab_id = &lab.spec.id;
     let st = state()?;
     let (p, student) = load_progress(&st)?;
     let root = absolute(&workspace_of(&p, lab_id))?;
@@ -246,13 +282,7 @@ pub fn reset(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<O
         paths.as_deref(),
         &st.join("backups").join(lab_id),
     )?;
-    println!("backed up to {}", backup.display());
-    println!(
-        "reset {} in {}",
-        task_id.map_or_else(|| "the workspace".to_string(), |t| format!("task {t}")),
-        root.display()
-    );
-    Ok(Outcome(EXIT_OK))
+    Ok((root, backup))
 }
 
 /// Prints one task result for people.
@@ -311,16 +341,29 @@ pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
     s
 }
 
-fn grade_once(tasks: &[&TaskSpec], root: &Path, lab: &Lab) -> anyhow::Result<Vec<TaskResult>> {
-    let ws = files::read_workspace(root)?;
-    let snap = Snapshot::from_files(&ws);
-    Ok(tasks
-        .iter()
-        .map(|t| grade_task_with_images(t, &snap, None, Some(&lab.spec.images)))
-        .collect())
+/// Grades `tasks` of `lab` against the workspace at `root` (offline: no
+/// cluster).
+pub fn grade_once(lab: &Lab, tasks: &[&TaskSpec], root: &Path) -> anyhow::Result<Vec<TaskResult>> {
+    Ok(grade_snapshot(lab, tasks, root)?.0)
 }
 
-fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
+/// Like [`grade_once`], also returning the snapshot (answers, objects).
+pub fn grade_snapshot(
+    lab: &Lab,
+    tasks: &[&TaskSpec],
+    root: &Path,
+) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
+    let ws = files::read_workspace(root)?;
+    let snap = Snapshot::from_files(&ws);
+    let results = tasks
+        .iter()
+        .map(|t| grade_task_with_images(t, &snap, None, Some(&lab.spec.images)))
+        .collect();
+    Ok((results, snap))
+}
+
+/// Records gradings in the progress file of the state dir `st`.
+pub fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
     let (mut p, _) = load_progress(st)?;
     let now = now_unix();
     let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
@@ -349,7 +392,7 @@ pub fn check(
     let (p, _) = load_progress(&st)?;
     let root = absolute(&workspace_of(&p, lab_id))?;
     let run = || -> anyhow::Result<Outcome> {
-        let results = grade_once(&tasks, &root, lab)?;
+        let results = grade_once(lab, &tasks, &root)?;
         record(&st, lab, &results)?;
         match output {
             Output::Json => println!("{}", serde_json::to_string_pretty(&results)?),
@@ -393,16 +436,25 @@ pub fn check(
     Ok(first)
 }
 
+/// Reveals the next hint of a task and saves progress; `None` when all
+/// are revealed.
+pub fn reveal_hint(lab: &Lab, t: &TaskSpec) -> anyhow::Result<Option<usize>> {
+    let st = state()?;
+    let (mut p, _) = load_progress(&st)?;
+    let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
+    let revealed = lp.reveal_hint(&t.id, t.hints.len());
+    if revealed.is_some() {
+        progress::save(&st, &p)?;
+    }
+    Ok(revealed)
+}
+
 /// `seclab hint`.
 pub fn hint(ctx: &Ctx, lab_id: &str, task_id: &str) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
     let t = task(lab, task_id)?;
-    let st = state()?;
-    let (mut p, _) = load_progress(&st)?;
-    let lp = p.lab_mut(lab_id, &lab.content_hash);
-    match lp.reveal_hint(&t.id, t.hints.len()) {
+    match reveal_hint(lab, t)? {
         Some(i) => {
-            progress::save(&st, &p)?;
             println!("Hint {}/{}: {}", i + 1, t.hints.len(), t.hints[i]);
         }
         None => {
@@ -415,19 +467,11 @@ pub fn hint(ctx: &Ctx, lab_id: &str, task_id: &str) -> anyhow::Result<Outcome> {
     Ok(Outcome(EXIT_OK))
 }
 
-/// `seclab answer`.
-pub fn answer(
-    ctx: &Ctx,
-    lab_id: &str,
-    task_id: &str,
-    question: Option<&str>,
-    value: &[String],
-) -> anyhow::Result<Outcome> {
+/// The questions of a task a student answers: quizzes (with their
+/// choices) and flags (`None`: a free text), in lab order.
+pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::QuizCheck>)> {
     use seclab_checkers::CheckSpec;
-    let lab = ctx.catalog.get(lab_id)?;
-    let t = task(lab, task_id)?;
-    let questions: Vec<(&str, Option<&seclab_checkers::quiz::QuizCheck>)> = t
-        .checks
+    t.checks
         .iter()
         .filter_map(|c| match c {
             CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
@@ -435,7 +479,19 @@ pub fn answer(
             // Every other checker grades files, not answers.
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Records an answer of task `t` in the workspace's `answers.yaml`,
+/// checking its shape first; returns the question id and the workspace.
+pub fn record_answer(
+    lab: &Lab,
+    t: &TaskSpec,
+    question: Option<&str>,
+    value: &[String],
+) -> anyhow::Result<(String, PathBuf)> {
+    let (lab_id, task_id) = (&lab.spec.id, &t.id);
+    let questions = questions(t);
     let ids = || {
         questions
             .iter()
@@ -486,6 +542,20 @@ pub fn answer(
         );
     }
     files::write_answer(&root, task_id, qid, stored)?;
+    Ok((qid.to_string(), root))
+}
+
+/// `seclab answer`.
+pub fn answer(
+    ctx: &Ctx,
+    lab_id: &str,
+    task_id: &str,
+    question: Option<&str>,
+    value: &[String],
+) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let t = task(lab, task_id)?;
+    let (qid, root) = record_answer(lab, t, question, value)?;
     println!(
         "recorded answer to `{qid}` in {}",
         root.join(crate::grade::ANSWERS_FILE).display()

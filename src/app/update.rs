@@ -1,0 +1,547 @@
+//! `update`: the only function that changes the [`Model`]. A message goes
+//! in; the model changes and the effects to perform come out, as data.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::keymap::{Action, Context, lookup};
+use super::{AnswerForm, Effect, Model, Msg, Notice, Overlay, Pane, Row, Screen, tally};
+
+/// Applies `msg` to the model; returns the effects to perform, in order.
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(m, &key),
+        Msg::Resize(w, h) => {
+            m.size = (w, h);
+            clamp_scroll(m);
+            Vec::new()
+        }
+        Msg::Tick => {
+            m.frame = m.frame.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Probed(a) => {
+            m.available = a;
+            Vec::new()
+        }
+        Msg::Graded { lab, outcome } => {
+            match outcome {
+                Ok(g) => {
+                    for r in &g.results {
+                        m.running.remove(&(lab.clone(), r.task.clone()));
+                    }
+                    let (passed, failed, skipped) = tally(&g.results);
+                    let text = match g.results.as_slice() {
+                        [one] => format!("{}/{}: {}", lab, one.task, word(one.status)),
+                        all => format!(
+                            "checked {} task(s) of {lab}: {passed} passed, {failed} failed, {skipped} skipped",
+                            all.len()
+                        ),
+                    };
+                    for r in g.results {
+                        m.results.insert((lab.clone(), r.task.clone()), r);
+                    }
+                    m.progress = g.progress;
+                    m.answers.insert(lab, g.answers);
+                    m.notice = Some(Notice { error: false, text });
+                }
+                Err(e) => {
+                    m.running.retain(|(l, _)| *l != lab);
+                    m.notice = Some(error(e));
+                }
+            }
+            clamp_scroll(m);
+            Vec::new()
+        }
+        Msg::AnswersLoaded { lab, answers } => {
+            m.answers.insert(lab, answers);
+            Vec::new()
+        }
+        Msg::Started { lab, outcome } => {
+            done(m);
+            match outcome {
+                Ok((root, progress)) => {
+                    m.progress = progress;
+                    m.notice = Some(info(format!(
+                        "started {lab} in {}; edit the files there, or answer with a",
+                        root.display()
+                    )));
+                    vec![Effect::LoadAnswers { lab }]
+                }
+                Err(e) => {
+                    m.notice = Some(error(e));
+                    Vec::new()
+                }
+            }
+        }
+        Msg::ResetDone { lab, outcome } => {
+            done(m);
+            match outcome {
+                Ok(backup) => {
+                    m.results.retain(|(l, _), _| *l != lab);
+                    m.answers.remove(&lab);
+                    m.notice = Some(info(format!(
+                        "reset {lab}; the old workspace is backed up in {}",
+                        backup.display()
+                    )));
+                    vec![Effect::LoadAnswers { lab }]
+                }
+                Err(e) => {
+                    m.notice = Some(error(e));
+                    Vec::new()
+                }
+            }
+        }
+        Msg::HintRevealed { lab, task, outcome } => {
+            done(m);
+            match outcome {
+                Ok(progress) => {
+                    m.progress = progress;
+                    let total = m
+                        .catalog
+                        .labs
+                        .iter()
+                        .find(|l| l.spec.id == lab)
+                        .and_then(|l| l.spec.task(&task))
+                        .map_or(0, |t| t.hints.len());
+                    let n = m.progress.labs.get(&lab).map_or(0, |l| l.hints(&task));
+                    m.notice = Some(info(format!(
+                        "hint {n}/{total} revealed (in the verdict pane)"
+                    )));
+                    m.pane = Pane::Verdict;
+                    m.scroll.1 = 0;
+                }
+                Err(e) => m.notice = Some(error(e)),
+            }
+            Vec::new()
+        }
+        Msg::AnswerSaved {
+            lab,
+            task,
+            question,
+            outcome,
+        } => {
+            done(m);
+            match outcome {
+                Ok(()) => {
+                    m.notice = Some(info(format!("recorded the answer to `{question}`")));
+                    if m.watching.as_deref() == Some(lab.as_str()) {
+                        // The watcher sees the save and re-checks.
+                        Vec::new()
+                    } else {
+                        grade(m, &lab, vec![task])
+                    }
+                }
+                Err(e) => {
+                    m.notice = Some(error(e));
+                    Vec::new()
+                }
+            }
+        }
+        Msg::FilesChanged { lab } => {
+            if m.watching.as_deref() != Some(lab.as_str()) {
+                return Vec::new();
+            }
+            let tasks = all_tasks(m, &lab);
+            grade(m, &lab, tasks)
+        }
+        Msg::WatchFailed { lab, error: e } => {
+            if m.watching.as_deref() == Some(lab.as_str()) {
+                m.watching = None;
+            }
+            m.notice = Some(error(format!("watch is off: {e}")));
+            Vec::new()
+        }
+    }
+}
+
+fn word(s: seclab_checkers::Status) -> &'static str {
+    match s {
+        seclab_checkers::Status::Pass => "passed",
+        seclab_checkers::Status::Fail => "failed",
+        seclab_checkers::Status::Skipped => "skipped",
+    }
+}
+
+fn info(text: String) -> Notice {
+    Notice { error: false, text }
+}
+
+fn error(text: String) -> Notice {
+    Notice { error: true, text }
+}
+
+fn done(m: &mut Model) {
+    m.busy = m.busy.saturating_sub(1);
+}
+
+fn all_tasks(m: &Model, lab: &str) -> Vec<String> {
+    m.catalog
+        .labs
+        .iter()
+        .find(|l| l.spec.id == lab)
+        .map(|l| l.spec.tasks.iter().map(|t| t.id.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Marks tasks running and asks for their grading.
+fn grade(m: &mut Model, lab: &str, tasks: Vec<String>) -> Vec<Effect> {
+    for t in &tasks {
+        m.running.insert((lab.to_string(), t.clone()));
+    }
+    vec![Effect::Grade {
+        lab: lab.to_string(),
+        tasks,
+    }]
+}
+
+fn on_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    m.notice = None;
+    match m.overlay.take() {
+        None => on_main_key(m, key),
+        Some(Overlay::Help) => match lookup(Context::Main, key) {
+            Some(Action::Quit) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                vec![Effect::Quit]
+            }
+            Some(Action::Help | Action::Back | Action::Quit) => Vec::new(),
+            _ => {
+                m.overlay = Some(Overlay::Help);
+                Vec::new()
+            }
+        },
+        Some(Overlay::ConfirmReset { lab }) => match lookup(Context::Confirm, key) {
+            Some(Action::Quit) => vec![Effect::Quit],
+            Some(Action::Yes) => {
+                m.busy += 1;
+                vec![Effect::Reset { lab }]
+            }
+            _ => {
+                m.notice = Some(info("reset cancelled; nothing changed".into()));
+                Vec::new()
+            }
+        },
+        Some(Overlay::Answer(form)) => on_form_key(m, form, key),
+    }
+}
+
+fn on_form_key(m: &mut Model, mut form: AnswerForm, key: &KeyEvent) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let mut keep = true;
+    match lookup(Context::Form, key) {
+        Some(Action::Quit) => return vec![Effect::Quit],
+        Some(Action::Up) => form.move_cursor(-1),
+        Some(Action::Down) => form.move_cursor(1),
+        Some(Action::Next) => form.switch(true),
+        Some(Action::Prev) => form.switch(false),
+        Some(Action::Toggle) => {
+            if form
+                .question()
+                .is_some_and(super::answer::Question::is_text)
+            {
+                form.type_char(' ');
+            } else {
+                form.toggle();
+            }
+        }
+        Some(Action::Backspace) => form.backspace(),
+        Some(Action::Back) => keep = false,
+        Some(Action::Enter) => match form.question() {
+            Some(q) => match q.value() {
+                Some(value) => {
+                    m.busy += 1;
+                    effects.push(Effect::Answer {
+                        lab: form.lab.clone(),
+                        task: form.task.clone(),
+                        question: q.id.clone(),
+                        value,
+                    });
+                    form.problem = None;
+                    if form.current + 1 < form.questions.len() {
+                        form.current += 1;
+                    } else {
+                        keep = false;
+                    }
+                }
+                None => {
+                    form.problem = Some(if q.is_text() {
+                        "type an answer first".into()
+                    } else {
+                        "pick at least one choice with Space first".into()
+                    });
+                }
+            },
+            None => keep = false,
+        },
+        _ => {
+            if let KeyCode::Char(ch) = key.code {
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                {
+                    form.type_char(ch);
+                }
+            }
+        }
+    }
+    if keep {
+        m.overlay = Some(Overlay::Answer(form));
+    }
+    effects
+}
+
+fn open_task(m: &mut Model, lab: usize, task: usize) -> Vec<Effect> {
+    m.screen = Screen::Task;
+    m.open = (lab, task);
+    m.scroll = (0, 0);
+    m.pane = Pane::Instructions;
+    match m.catalog.labs.get(lab) {
+        Some(l) if m.started(&l.spec.id) || m.workspace_override.is_some() => {
+            vec![Effect::LoadAnswers {
+                lab: l.spec.id.clone(),
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Opens the selected task when the list is shown; `false` when a lab row
+/// is selected (there is no task to act on).
+fn ensure_task_open(m: &mut Model, effects: &mut Vec<Effect>) -> bool {
+    match (m.screen, m.selected_row()) {
+        (Screen::Task, _) => true,
+        (Screen::Labs, Some(Row::Task(l, t))) => {
+            effects.extend(open_task(m, l, t));
+            true
+        }
+        _ => {
+            m.notice = Some(info(
+                "select a task first (↑/↓), or open the lab with Enter".into(),
+            ));
+            false
+        }
+    }
+}
+
+fn page(m: &Model) -> u16 {
+    m.size.1.saturating_sub(8).max(1) / 2
+}
+
+fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
+    let Some(action) = lookup(Context::Main, key) else {
+        return Vec::new();
+    };
+    match action {
+        Action::Up => move_by(m, -1),
+        Action::Down => move_by(m, 1),
+        Action::PageUp => move_by(m, -i32::from(page(m))),
+        Action::PageDown => move_by(m, i32::from(page(m))),
+        Action::Prev | Action::Next if m.screen == Screen::Task => {
+            let (l, t) = m.open;
+            let n = m.catalog.labs.get(l).map_or(0, |lab| lab.spec.tasks.len());
+            let t = if action == Action::Next {
+                (t + 1).min(n.saturating_sub(1))
+            } else {
+                t.saturating_sub(1)
+            };
+            if t != m.open.1 {
+                return open_task(m, l, t);
+            }
+            Vec::new()
+        }
+        Action::Enter => match (m.screen, m.selected_row()) {
+            (Screen::Labs, Some(Row::Task(l, t))) => open_task(m, l, t),
+            (Screen::Labs, Some(Row::Lab(l))) => {
+                let first_open = m.catalog.labs.get(l).and_then(|lab| {
+                    lab.spec
+                        .tasks
+                        .iter()
+                        .position(|t| m.badge(lab, t) != super::TaskBadge::Passed)
+                });
+                open_task(m, l, first_open.unwrap_or(0))
+            }
+            _ => Vec::new(),
+        },
+        Action::Back => {
+            if m.screen == Screen::Task {
+                m.screen = Screen::Labs;
+                let open = Row::Task(m.open.0, m.open.1);
+                if let Some(i) = m.rows().iter().position(|r| *r == open) {
+                    m.cursor = i;
+                }
+            }
+            Vec::new()
+        }
+        Action::Focus => {
+            m.pane = match m.pane {
+                Pane::Instructions => Pane::Verdict,
+                Pane::Verdict => Pane::Instructions,
+            };
+            Vec::new()
+        }
+        Action::Check => {
+            let Some(lab) = m.current_lab().map(|l| l.spec.id.clone()) else {
+                return Vec::new();
+            };
+            if !can_grade(m, &lab) {
+                m.notice = Some(info(format!(
+                    "{lab} is not started yet: press s to create its workspace"
+                )));
+                return Vec::new();
+            }
+            let tasks = match m.screen {
+                Screen::Task => m
+                    .current_task()
+                    .map(|(_, t)| vec![t.id.clone()])
+                    .unwrap_or_default(),
+                Screen::Labs => all_tasks(m, &lab),
+            };
+            grade(m, &lab, tasks)
+        }
+        Action::Watch => {
+            let Some(lab) = m.current_lab().map(|l| l.spec.id.clone()) else {
+                return Vec::new();
+            };
+            if m.watching.as_deref() == Some(lab.as_str()) {
+                m.watching = None;
+                m.notice = Some(info("watch off".into()));
+                return vec![Effect::Watch { lab: None }];
+            }
+            if !can_grade(m, &lab) {
+                m.notice = Some(info(format!(
+                    "{lab} is not started yet: press s to create its workspace"
+                )));
+                return Vec::new();
+            }
+            m.watching = Some(lab.clone());
+            m.notice = Some(info(format!(
+                "watching {}: every save re-checks {lab}",
+                m.workspace(&lab).display()
+            )));
+            let tasks = all_tasks(m, &lab);
+            let mut effects = vec![Effect::Watch {
+                lab: Some(lab.clone()),
+            }];
+            effects.extend(grade(m, &lab, tasks));
+            effects
+        }
+        Action::Hint => {
+            let mut effects = Vec::new();
+            if !ensure_task_open(m, &mut effects) {
+                return effects;
+            }
+            let Some((lab, task)) = m.current_task() else {
+                return effects;
+            };
+            let (lab, task_id, total) = (lab.spec.id.clone(), task.id.clone(), task.hints.len());
+            let shown = m.hints_revealed(&lab, task);
+            m.pane = Pane::Verdict;
+            m.scroll.1 = 0;
+            if total == 0 {
+                m.notice = Some(info("this task has no hints".into()));
+            } else if shown >= total {
+                m.notice = Some(info(format!("all {total} hint(s) are revealed")));
+            } else {
+                m.busy += 1;
+                effects.push(Effect::RevealHint { lab, task: task_id });
+            }
+            effects
+        }
+        Action::Answer => {
+            let mut effects = Vec::new();
+            if !ensure_task_open(m, &mut effects) {
+                return effects;
+            }
+            let Some((lab, task)) = m.current_task() else {
+                return effects;
+            };
+            let lab_id = lab.spec.id.clone();
+            let form = AnswerForm::new(
+                &lab_id,
+                task,
+                m.answers.get(&lab_id).and_then(|a| a.get(&task.id)),
+            );
+            match form {
+                None => {
+                    m.notice = Some(info(
+                        "this task asks no question: edit the files in the workspace, then c"
+                            .into(),
+                    ));
+                }
+                Some(_) if !can_grade(m, &lab_id) => {
+                    m.notice = Some(info(format!(
+                        "start {lab_id} first (s): answers are kept in its workspace"
+                    )));
+                }
+                Some(form) => m.overlay = Some(Overlay::Answer(form)),
+            }
+            effects
+        }
+        Action::Start => {
+            let Some(lab) = m.current_lab().map(|l| l.spec.id.clone()) else {
+                return Vec::new();
+            };
+            m.busy += 1;
+            vec![Effect::Start { lab }]
+        }
+        Action::Reset => {
+            let Some(lab) = m.current_lab().map(|l| l.spec.id.clone()) else {
+                return Vec::new();
+            };
+            if !can_grade(m, &lab) {
+                m.notice = Some(info(format!("{lab} is not started: nothing to reset")));
+                return Vec::new();
+            }
+            m.overlay = Some(Overlay::ConfirmReset { lab });
+            Vec::new()
+        }
+        Action::Help => {
+            m.overlay = Some(Overlay::Help);
+            Vec::new()
+        }
+        Action::Quit => vec![Effect::Quit],
+        Action::Prev
+        | Action::Next
+        | Action::Yes
+        | Action::No
+        | Action::Toggle
+        | Action::Backspace => Vec::new(),
+    }
+}
+
+fn can_grade(m: &Model, lab: &str) -> bool {
+    m.started(lab) || m.workspace_override.is_some()
+}
+
+fn move_by(m: &mut Model, delta: i32) -> Vec<Effect> {
+    match m.screen {
+        Screen::Labs => {
+            let n = m.rows().len();
+            let target = i64::try_from(m.cursor).unwrap_or(0) + i64::from(delta);
+            m.cursor = usize::try_from(target.max(0))
+                .unwrap_or(0)
+                .min(n.saturating_sub(1));
+        }
+        Screen::Task => {
+            let s = match m.pane {
+                Pane::Instructions => &mut m.scroll.0,
+                Pane::Verdict => &mut m.scroll.1,
+            };
+            *s = u16::try_from((i32::from(*s) + delta).max(0)).unwrap_or(u16::MAX);
+            clamp_scroll(m);
+        }
+    }
+    Vec::new()
+}
+
+/// Keeps the scroll offsets within their content.
+fn clamp_scroll(m: &mut Model) {
+    if m.screen != Screen::Task {
+        return;
+    }
+    let max_i = crate::ui::max_scroll(m, Pane::Instructions);
+    let max_v = crate::ui::max_scroll(m, Pane::Verdict);
+    m.scroll.0 = m.scroll.0.min(max_i);
+    m.scroll.1 = m.scroll.1.min(max_v);
+}

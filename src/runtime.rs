@@ -1,0 +1,351 @@
+//! The TUI's runtime: sets the terminal up (and back, also on panic, via
+//! `ratatui::init`), then runs one loop on a current-thread tokio runtime —
+//! terminal events and effect results come in as [`Msg`]s, `app::update`
+//! turns each into effects, the runtime performs them, the view draws.
+//!
+//! Nothing here blocks the loop: keys are read on their own thread; file
+//! I/O and grading run one at a time (so progress writes never race) on
+//! tokio's blocking pool; the workspace watcher (200 ms debounce, polling
+//! fallback) posts messages from its thread. The loop sleeps until a
+//! message arrives; it ticks (for the spinner) only while work is in
+//! flight.
+
+use std::collections::VecDeque;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::app::{Availability, Effect, Graded, Model, Msg, update};
+use crate::commands::student::{
+    absolute, grade_snapshot, load_progress, record, record_answer, reset_workspace, reveal_hint,
+    start_workspace, workspace_of,
+};
+use crate::config;
+use crate::error::{EXIT_OK, Outcome};
+use crate::grade::{ANSWERS_FILE, Snapshot};
+use crate::lab::{Catalog, LabFiles};
+use crate::shell::watch;
+
+/// How often the spinner moves while work is in flight.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Whether the TUI can run here: stdin and stdout are terminals.
+pub fn is_interactive() -> bool {
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// The model at start: the catalog, the student's progress, and the
+/// environment (`SECLAB_WORKSPACE`, `NO_COLOR`).
+pub fn initial_model(catalog: Arc<Catalog>) -> anyhow::Result<Model> {
+    let st = config::state_dir()?;
+    let (progress, student) = load_progress(&st)?;
+    // Progress of another student id is re-owned (with a note) on load;
+    // save that now, so the note is not printed over the screen later.
+    let on_disk = crate::progress::load(&st, &student.id, crate::progress::now_unix())?;
+    if crate::progress::progress_path(&st).is_file() && on_disk.student != student.id {
+        crate::progress::save(&st, &progress)?;
+    }
+    let mut m = Model::new(catalog, progress);
+    m.workspace_override = match std::env::var_os("SECLAB_WORKSPACE").filter(|w| !w.is_empty()) {
+        Some(w) => Some(absolute(Path::new(&w))?),
+        None => None,
+    };
+    m.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    m.home = std::env::var("HOME").ok().filter(|h| h.len() > 1);
+    Ok(m)
+}
+
+/// Runs the TUI on `catalog` until the student quits.
+pub fn run(catalog: Catalog) -> anyhow::Result<Outcome> {
+    let catalog = Arc::new(catalog);
+    let model = initial_model(Arc::clone(&catalog))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let mut terminal = ratatui::try_init()?;
+    let result = rt.block_on(main_loop(&mut terminal, model, catalog));
+    ratatui::restore();
+    result.map(|()| Outcome(EXIT_OK))
+}
+
+fn spawn_input(tx: UnboundedSender<Msg>) {
+    std::thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(k)) => Msg::Key(k),
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+async fn main_loop(
+    terminal: &mut DefaultTerminal,
+    mut m: Model,
+    catalog: Arc<Catalog>,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = unbounded_channel::<Msg>();
+    spawn_input(tx.clone());
+    let (work_tx, work_rx) = unbounded_channel::<Effect>();
+    tokio::spawn(worker(work_rx, tx.clone(), catalog));
+    let mut _watcher: Option<watch::Watcher> = None;
+    let size = terminal.size()?;
+    let mut pending: VecDeque<Msg> = VecDeque::from([Msg::Resize(size.width, size.height)]);
+    let mut effects = vec![Effect::Probe];
+    loop {
+        for e in effects.drain(..) {
+            match e {
+                Effect::Quit => return Ok(()),
+                Effect::Watch { lab } => {
+                    // Dropping the old watcher stops it.
+                    _watcher = None;
+                    if let Some(lab) = lab {
+                        match start_watch(&m, &lab, &tx) {
+                            Ok(w) => _watcher = Some(w),
+                            Err(e) => pending.push_back(Msg::WatchFailed {
+                                lab,
+                                error: format!("{e:#}"),
+                            }),
+                        }
+                    }
+                }
+                other => {
+                    let _ = work_tx.send(other);
+                }
+            }
+        }
+        if let Some(msg) = pending.pop_front() {
+            effects = update(&mut m, msg);
+            continue;
+        }
+        terminal.draw(|f| crate::ui::view(f, &m))?;
+        let msg = if m.animating() {
+            tokio::select! {
+                msg = rx.recv() => msg,
+                () = tokio::time::sleep(TICK) => Some(Msg::Tick),
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(msg) = msg else { return Ok(()) };
+        pending.push_back(msg);
+        // Take what else is queued before the next frame.
+        while let Ok(msg) = rx.try_recv() {
+            pending.push_back(msg);
+        }
+    }
+}
+
+fn start_watch(m: &Model, lab: &str, tx: &UnboundedSender<Msg>) -> anyhow::Result<watch::Watcher> {
+    let root = absolute(&m.workspace(lab))?;
+    let poll = std::env::var_os("SECLAB_WATCH_POLL").is_some_and(|v| !v.is_empty() && v != "0");
+    let make = |poll: bool| {
+        let (tx, lab) = (tx.clone(), lab.to_string());
+        watch::start(&root, poll, move |event| {
+            let msg = match event {
+                Ok(()) => Msg::FilesChanged { lab: lab.clone() },
+                Err(error) => Msg::WatchFailed {
+                    lab: lab.clone(),
+                    error,
+                },
+            };
+            let _ = tx.send(msg);
+        })
+    };
+    // File events where they work; polling where they cannot be set up.
+    make(poll).or_else(|_| make(true))
+}
+
+/// Performs effects one at a time, off the loop, and posts their results.
+async fn worker(
+    mut rx: UnboundedReceiver<Effect>,
+    tx: UnboundedSender<Msg>,
+    catalog: Arc<Catalog>,
+) {
+    while let Some(effect) = rx.recv().await {
+        let catalog = Arc::clone(&catalog);
+        let copy = effect.clone();
+        let msg = match tokio::task::spawn_blocking(move || perform(&catalog, &copy)).await {
+            Ok(Ok(msg)) => Some(msg),
+            Ok(Err(e)) => failed(&effect, format!("{e:#}")),
+            Err(e) => failed(&effect, format!("internal error: {e}")),
+        };
+        if let Some(msg) = msg {
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// The message that reports `effect` failed.
+fn failed(effect: &Effect, error: String) -> Option<Msg> {
+    Some(match effect.clone() {
+        Effect::Grade { lab, .. } => Msg::Graded {
+            lab,
+            outcome: Err(error),
+        },
+        Effect::LoadAnswers { lab } => Msg::AnswersLoaded {
+            lab,
+            answers: serde_json::Value::Null,
+        },
+        Effect::Start { lab } => Msg::Started {
+            lab,
+            outcome: Err(error),
+        },
+        Effect::Reset { lab } => Msg::ResetDone {
+            lab,
+            outcome: Err(error),
+        },
+        Effect::RevealHint { lab, task } => Msg::HintRevealed {
+            lab,
+            task,
+            outcome: Err(error),
+        },
+        Effect::Answer {
+            lab,
+            task,
+            question,
+            ..
+        } => Msg::AnswerSaved {
+            lab,
+            task,
+            question,
+            outcome: Err(error),
+        },
+        Effect::Probe => Msg::Probed(Availability::default()),
+        Effect::Watch { .. } | Effect::Quit => return None,
+    })
+}
+
+/// What the machine offers. Docker: its socket (or `DOCKER_HOST`). A live
+/// cluster: not yet — the engine grades workspaces offline; cluster checks
+/// say they are skipped.
+pub fn probe() -> Availability {
+    let docker = std::env::var_os("DOCKER_HOST").is_some_and(|h| !h.is_empty())
+        || Path::new("/var/run/docker.sock").exists();
+    Availability {
+        docker,
+        cluster: false,
+    }
+}
+
+fn workspace(lab: &str) -> anyhow::Result<PathBuf> {
+    let st = config::state_dir()?;
+    let (p, _) = load_progress(&st)?;
+    absolute(&workspace_of(&p, lab))
+}
+
+fn progress_now() -> anyhow::Result<crate::progress::Progress> {
+    Ok(load_progress(&config::state_dir()?)?.0)
+}
+
+/// Performs one effect (blocking I/O); the same functions as the CLI's.
+pub fn perform(catalog: &Catalog, effect: &Effect) -> anyhow::Result<Msg> {
+    let task_of = |lab: &crate::lab::Lab, id: &str| {
+        lab.spec
+            .task(id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("lab `{}` has no task `{id}`", lab.spec.id))
+    };
+    Ok(match effect {
+        Effect::Probe => Msg::Probed(probe()),
+        Effect::Grade { lab, tasks } => {
+            let l = catalog.get(lab)?;
+            let specs: Vec<_> = l
+                .spec
+                .tasks
+                .iter()
+                .filter(|t| tasks.contains(&t.id))
+                .collect();
+            let (results, snap) = grade_snapshot(l, &specs, &workspace(lab)?)?;
+            record(&config::state_dir()?, l, &results)?;
+            Msg::Graded {
+                lab: lab.clone(),
+                outcome: Ok(Graded {
+                    results,
+                    answers: snap.answers,
+                    progress: progress_now()?,
+                }),
+            }
+        }
+        Effect::LoadAnswers { lab } => {
+            let path = workspace(lab)?.join(ANSWERS_FILE);
+            let answers = match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let files = LabFiles::from([(ANSWERS_FILE.to_string(), bytes)]);
+                    Snapshot::from_files(&files).answers
+                }
+                Err(_) => serde_json::Value::Null,
+            };
+            Msg::AnswersLoaded {
+                lab: lab.clone(),
+                answers,
+            }
+        }
+        Effect::Start { lab } => {
+            let l = catalog.get(lab)?;
+            let root = workspace(lab)?;
+            let recorded = progress_now()?
+                .labs
+                .get(lab)
+                .and_then(|p| p.workspace.clone());
+            let has_files = std::fs::read_dir(&root).is_ok_and(|mut d| d.next().is_some());
+            if has_files && recorded.as_deref() == Some(root.as_path()) {
+                anyhow::bail!(
+                    "{lab} is already started in {}; r resets it to the start files",
+                    root.display()
+                );
+            }
+            let (root, _) = start_workspace(l, &root, false)?;
+            Msg::Started {
+                lab: lab.clone(),
+                outcome: Ok((root, progress_now()?)),
+            }
+        }
+        Effect::Reset { lab } => {
+            let (_, backup) = reset_workspace(catalog.get(lab)?, None)?;
+            Msg::ResetDone {
+                lab: lab.clone(),
+                outcome: Ok(backup),
+            }
+        }
+        Effect::RevealHint { lab, task } => {
+            let l = catalog.get(lab)?;
+            reveal_hint(l, &task_of(l, task)?)?;
+            Msg::HintRevealed {
+                lab: lab.clone(),
+                task: task.clone(),
+                outcome: Ok(progress_now()?),
+            }
+        }
+        Effect::Answer {
+            lab,
+            task,
+            question,
+            value,
+        } => {
+            let l = catalog.get(lab)?;
+            record_answer(l, &task_of(l, task)?, Some(question), value)?;
+            Msg::AnswerSaved {
+                lab: lab.clone(),
+                task: task.clone(),
+                question: question.clone(),
+                outcome: Ok(()),
+            }
+        }
+        Effect::Watch { .. } | Effect::Quit => {
+            anyhow::bail!("{effect:?} is performed by the loop, not the worker")
+        }
+    })
+}

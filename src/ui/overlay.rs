@@ -1,0 +1,156 @@
+//! Windows over the screen: the key table (`?`, drawn from
+//! `app::keymap::BINDINGS`), the reset confirmation, and the answer form
+//! (a choice list for quizzes, a text input for short answers and flags).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use seclab_checkers::quiz::label;
+
+use super::theme::Theme;
+use crate::app::AnswerForm;
+use crate::app::keymap::{BINDINGS, Context, keys_label};
+use crate::app::{Model, Overlay};
+
+/// A `w`×`h` rectangle centred in `area` (clipped to it).
+pub fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Draws the open window, if any.
+pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
+    let theme = Theme::new(m.no_color);
+    match &m.overlay {
+        None => {}
+        Some(Overlay::Help) => help(frame, area, theme),
+        Some(Overlay::ConfirmReset { lab }) => {
+            let rect = centred(area, 60, 7);
+            let text = vec![
+                Line::from(format!("Reset {lab}?")),
+                Line::from(format!(
+                    "Its workspace goes back to the start files; a backup of {}",
+                    "it is kept in the state dir."
+                )),
+                Line::default(),
+                Line::from(Span::styled("y: reset   n / Esc: keep it", theme.dim())),
+            ];
+            frame.render_widget(Clear, rect);
+            frame.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: false })
+                    .block(Block::default().borders(Borders::ALL).title(" Reset ")),
+                rect,
+            );
+        }
+        Some(Overlay::Answer(form)) => answer(frame, area, form, theme),
+    }
+}
+
+fn context_title(c: Context) -> &'static str {
+    match c {
+        Context::Global => "Everywhere",
+        Context::Main => "Lab list and task",
+        Context::Confirm => "Yes/no questions",
+        Context::Form => "Answer form",
+    }
+}
+
+fn section(c: Context, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled(context_title(c), theme.heading()))];
+    for b in BINDINGS.iter().filter(|b| b.context == c) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {:<12}", keys_label(b)),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(b.help),
+        ]));
+    }
+    lines.push(Line::default());
+    lines
+}
+
+fn help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let rect = centred(area, 80, 24);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Keys — ? or Esc closes ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(inner);
+    let mut l = section(Context::Main, theme);
+    l.extend(section(Context::Global, theme));
+    let mut r = section(Context::Form, theme);
+    r.extend(section(Context::Confirm, theme));
+    frame.render_widget(Paragraph::new(l), left);
+    frame.render_widget(Paragraph::new(r), right);
+}
+
+fn answer(frame: &mut Frame<'_>, area: Rect, form: &AnswerForm, theme: Theme) {
+    let Some(q) = form.question() else { return };
+    let width = 74.min(area.width);
+    let title = format!(
+        " Answer {}/{}: {} — question {}/{} ",
+        form.lab,
+        form.task,
+        q.id,
+        form.current + 1,
+        form.questions.len()
+    );
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let mut lines = vec![Line::from(q.prompt.clone()), Line::default()];
+    if q.is_text() {
+        lines.push(Line::from(vec![
+            Span::raw("> "),
+            Span::styled(q.text.clone(), theme.code()),
+            Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+        ]));
+    } else {
+        for (i, c) in q.choices.iter().enumerate() {
+            let on = if q.multiple {
+                if q.picked.contains(&i) { "[x]" } else { "[ ]" }
+            } else if i == q.cursor {
+                "(•)"
+            } else {
+                "( )"
+            };
+            let here = if i == q.cursor { "▶" } else { " " };
+            let mut line = Line::from(format!("{here} {on} {}) {c}", label(i)));
+            if i == q.cursor {
+                line = line.patch_style(theme.selected());
+            }
+            lines.push(line);
+        }
+    }
+    lines.push(Line::default());
+    if let Some(p) = &form.problem {
+        lines.push(Line::from(Span::styled(p.clone(), theme.fail())));
+    }
+    let keys = if q.is_text() {
+        "type the answer · Enter record · Tab next question · Esc close"
+    } else if q.multiple {
+        "↑↓ move · Space or letter pick · Enter record · Tab next question · Esc close"
+    } else {
+        "↑↓ or letter choose · Enter record · Tab next question · Esc close"
+    };
+    lines.push(Line::from(Span::styled(keys, theme.dim())));
+    let text = ratatui::text::Text::from(lines);
+    let height = super::wrapped_height(&text, width.saturating_sub(2)) + 2;
+    let rect = centred(area, width, u16::try_from(height).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+        rect,
+    );
+}

@@ -1,0 +1,184 @@
+//! The verdict pane: the hints revealed so far, then each check with
+//! pass/fail/skipped and its findings (severity, `file:line:col`, object,
+//! message, field path), warnings included. Checks whose verdict carries a
+//! structured detail get it drawn by [`check_detail`] — the hook for the
+//! netpol connection matrix.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Paragraph, Wrap};
+use seclab_checkers::{Finding, Severity, Status};
+
+use super::task::pane_block;
+use super::theme::Theme;
+use crate::app::keymap::{Action, Context, key_for};
+use crate::app::{Model, Pane};
+use crate::grade::CheckResult;
+use crate::progress::TaskState;
+
+/// Extra lines for a check whose verdict carries structured detail: the
+/// `netpol` checker's connection matrix (its `detail.text`, drawn by the
+/// checker with differing cells marked `!` — a glyph, not colour alone).
+pub fn check_detail(check: &CheckResult, theme: Theme) -> Option<Vec<Line<'static>>> {
+    let text = check.verdict.detail.as_ref()?.get("text")?.as_str()?;
+    let mut out = vec![Line::raw("")];
+    out.extend(text.lines().map(|l| {
+        let style = if l.contains('!') {
+            theme.fail()
+        } else {
+            Style::new()
+        };
+        Line::from(Span::styled(format!("    {l}"), style))
+    }));
+    Some(out)
+}
+
+fn finding_lines(f: &Finding, theme: Theme) -> Vec<Line<'static>> {
+    let (word, style) = match f.severity {
+        Severity::Error => ("error", theme.fail()),
+        Severity::Warning => ("warning", theme.warn()),
+        Severity::Info => ("info", theme.dim()),
+    };
+    let at = match (&f.source, f.line, f.col) {
+        (Some(src), Some(l), Some(c)) => format!("{src}:{l}:{c}: "),
+        (Some(src), Some(l), None) => format!("{src}:{l}: "),
+        (Some(src), None, _) => format!("{src}: "),
+        _ => String::new(),
+    };
+    let obj = f
+        .object
+        .as_ref()
+        .map_or(String::new(), |o| format!("{o}: "));
+    let mut out = vec![Line::from(vec![
+        Span::raw("    "),
+        Span::styled(format!("{word}: "), style),
+        Span::styled(at, theme.code()),
+        Span::raw(format!("{obj}{}", f.message)),
+    ])];
+    for p in &f.paths {
+        out.push(Line::from(vec![
+            Span::raw("      field: "),
+            Span::styled(p.clone(), theme.code()),
+        ]));
+    }
+    out
+}
+
+/// The pane's content.
+pub fn text(m: &Model) -> Text<'static> {
+    let theme = Theme::new(m.no_color);
+    let Some((lab, task)) = m.current_task() else {
+        return Text::default();
+    };
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let shown = m.hints_revealed(&lab.spec.id, task);
+    for (i, h) in task.hints.iter().take(shown).enumerate() {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("Hint {}/{}: ", i + 1, task.hints.len()),
+                theme.hint().add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(h.clone(), theme.hint()),
+        ]));
+    }
+    if shown > 0 {
+        lines.push(Line::default());
+    }
+    match m.result(&lab.spec.id, &task.id) {
+        Some(r) => {
+            for c in &r.checks {
+                let (word, style) = match c.verdict.status {
+                    Status::Pass => ("✓ pass", theme.pass()),
+                    Status::Fail => ("✗ fail", theme.fail()),
+                    Status::Skipped => ("– skip", theme.warn()),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{word}  "), style),
+                    Span::styled(
+                        format!("{}: ", c.checker),
+                        Style::new().add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(c.description.clone()),
+                ]));
+                if let Some(reason) = &c.verdict.reason {
+                    lines.push(Line::from(Span::styled(
+                        format!("    skipped: {reason}"),
+                        theme.warn(),
+                    )));
+                }
+                for f in &c.verdict.findings {
+                    lines.extend(finding_lines(f, theme));
+                }
+                if let Some(detail) = check_detail(c, theme) {
+                    lines.extend(detail);
+                }
+            }
+        }
+        None => {
+            let started = m.started(&lab.spec.id) || m.workspace_override.is_some();
+            let recorded = m
+                .progress
+                .labs
+                .get(&lab.spec.id)
+                .and_then(|l| l.tasks.get(&task.id));
+            if started {
+                lines.push(Line::from(format!(
+                    "Not checked in this session. Press {} to check, {} to re-check on every save.",
+                    key_for(Context::Main, Action::Check),
+                    key_for(Context::Main, Action::Watch)
+                )));
+            } else {
+                lines.push(Line::from(format!(
+                    "Not started. Press {} to create the workspace at {}.",
+                    key_for(Context::Main, Action::Start),
+                    m.workspace(&lab.spec.id).display()
+                )));
+            }
+            if let Some(t) = recorded.filter(|t| t.state != TaskState::NotTried) {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "Last recorded: {} after {} attempt(s).",
+                        m.badge(lab, task).word(),
+                        t.attempts
+                    ),
+                    theme.dim(),
+                )));
+            }
+        }
+    }
+    if shown < task.hints.len() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} more hint(s): press {}.",
+                task.hints.len() - shown,
+                key_for(Context::Main, Action::Hint)
+            ),
+            theme.dim(),
+        )));
+    }
+    Text::from(lines)
+}
+
+/// Draws the verdict pane.
+pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
+    let theme = Theme::new(m.no_color);
+    let text = text(m);
+    let total = super::wrapped_height(&text, area.width.saturating_sub(2));
+    let block = pane_block(
+        " Verdict ",
+        m.pane == Pane::Verdict,
+        theme,
+        m.scroll.1,
+        total,
+        area,
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((m.scroll.1, 0)),
+        area,
+    );
+}

@@ -1,0 +1,448 @@
+//! `update` tests: a message in, the model and the effects out. No
+//! terminal, no disk: effects are asserted as data, and their results are
+//! fed back as messages.
+
+mod tui_support;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use seclab::app::{Effect, Msg, Overlay, Pane, Screen, TaskBadge, update};
+use seclab::progress::Progress;
+use tui_support::{WORKSPACE, ch, ctrl, graded, key, model, started, task_row};
+
+const LAB: &str = "principles";
+
+fn grade(tasks: &[&str]) -> Effect {
+    Effect::Grade {
+        lab: LAB.into(),
+        tasks: tasks.iter().map(|t| (*t).to_string()).collect(),
+    }
+}
+
+#[test]
+fn enter_on_a_lab_opens_its_first_unpassed_task() {
+    let mut m = model();
+    assert_eq!(update(&mut m, key(KeyCode::Enter)), vec![]);
+    assert_eq!((m.screen, m.open), (Screen::Task, (0, 0)));
+    // Not started: nothing to read. Started: the answers are read.
+    let mut m = started();
+    let msg = graded(
+        &m,
+        LAB,
+        &["layers"],
+        &[(
+            "answers.yaml",
+            "layers: {which-layer: c, defence-in-depth: [a, b, c]}\n",
+        )],
+    );
+    update(&mut m, msg);
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::LoadAnswers { lab: LAB.into() }]
+    );
+    assert_eq!(m.open, (0, 1), "layers passed, so trust opens");
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.screen, Screen::Labs);
+    assert_eq!(m.selected_row(), Some(seclab::app::Row::Task(0, 1)));
+}
+
+#[test]
+fn arrows_and_jk_move_the_selection_within_bounds() {
+    let mut m = model();
+    update(&mut m, key(KeyCode::Up));
+    assert_eq!(m.cursor, 0);
+    update(&mut m, ch('j'));
+    update(&mut m, key(KeyCode::Down));
+    assert_eq!(m.cursor, 2);
+    update(&mut m, ch('k'));
+    assert_eq!(m.cursor, 1);
+    for _ in 0..100 {
+        update(&mut m, key(KeyCode::PageDown));
+    }
+    assert_eq!(m.cursor, m.rows().len() - 1);
+}
+
+#[test]
+fn check_needs_a_started_lab_then_grades_the_open_task() {
+    let mut m = model();
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(update(&mut m, ch('c')), vec![]);
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("press s"))
+    );
+
+    let mut m = started();
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(update(&mut m, ch('c')), vec![grade(&["layers"])]);
+    let (lab, task) = m.current_task().expect("task");
+    assert_eq!(m.badge(lab, task), TaskBadge::Running);
+    assert!(m.animating());
+
+    let msg = graded(
+        &m,
+        LAB,
+        &["layers"],
+        &[("answers.yaml", "layers: {which-layer: a}\n")],
+    );
+    assert_eq!(update(&mut m, msg), vec![]);
+    let (lab, task) = m.current_task().expect("task");
+    assert_eq!(m.badge(lab, task), TaskBadge::Failed);
+    assert!(!m.animating());
+    assert_eq!(m.progress.labs[LAB].tasks["layers"].attempts, 1);
+    assert_eq!(
+        m.answer(LAB, "layers", "which-layer"),
+        Some(&serde_json::json!("a"))
+    );
+}
+
+#[test]
+fn check_on_the_list_grades_every_task_of_the_lab() {
+    let mut m = started();
+    assert_eq!(
+        update(&mut m, ch('c')),
+        vec![grade(&["layers", "trust", "duty", "cia-dad", "threats"])]
+    );
+}
+
+#[test]
+fn a_failed_grading_says_why_and_stops_the_spinner() {
+    let mut m = started();
+    update(&mut m, ch('c'));
+    update(
+        &mut m,
+        Msg::Graded {
+            lab: LAB.into(),
+            outcome: Err("seclab/principles does not exist".into()),
+        },
+    );
+    assert!(!m.animating());
+    assert!(m.notice.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn watch_toggles_and_regrades_on_changes_of_the_watched_lab_only() {
+    let mut m = started();
+    let all = grade(&["layers", "trust", "duty", "cia-dad", "threats"]);
+    assert_eq!(
+        update(&mut m, ch('w')),
+        vec![
+            Effect::Watch {
+                lab: Some(LAB.into())
+            },
+            all.clone()
+        ]
+    );
+    assert_eq!(m.watching.as_deref(), Some(LAB));
+    assert_eq!(
+        update(&mut m, Msg::FilesChanged { lab: LAB.into() }),
+        vec![all]
+    );
+    assert_eq!(
+        update(&mut m, Msg::FilesChanged { lab: "tiny".into() }),
+        vec![]
+    );
+    assert_eq!(update(&mut m, ch('w')), vec![Effect::Watch { lab: None }]);
+    assert_eq!(m.watching, None);
+    assert_eq!(
+        update(&mut m, Msg::FilesChanged { lab: LAB.into() }),
+        vec![]
+    );
+}
+
+#[test]
+fn a_watch_that_fails_turns_itself_off() {
+    let mut m = started();
+    update(&mut m, ch('w'));
+    update(
+        &mut m,
+        Msg::WatchFailed {
+            lab: LAB.into(),
+            error: "inotify limit".into(),
+        },
+    );
+    assert_eq!(m.watching, None);
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("inotify"))
+    );
+}
+
+#[test]
+fn hint_reveals_the_next_one_and_stops_at_the_last() {
+    let mut m = model();
+    update(&mut m, ch('j')); // the `layers` row
+    assert_eq!(
+        update(&mut m, ch('h')),
+        vec![Effect::RevealHint {
+            lab: LAB.into(),
+            task: "layers".into()
+        }]
+    );
+    assert_eq!(m.screen, Screen::Task, "h on a task row opens it");
+    let mut p = m.progress.clone();
+    let hash = m.catalog.get(LAB).expect("lab").content_hash.clone();
+    for _ in 0..2 {
+        p.lab_mut(LAB, &hash).reveal_hint("layers", 2);
+    }
+    update(
+        &mut m,
+        Msg::HintRevealed {
+            lab: LAB.into(),
+            task: "layers".into(),
+            outcome: Ok(p),
+        },
+    );
+    assert_eq!(m.pane, Pane::Verdict);
+    assert_eq!(update(&mut m, ch('h')), vec![], "all revealed");
+    assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("all 2")));
+}
+
+#[test]
+fn hint_on_a_lab_row_asks_for_a_task() {
+    let mut m = model();
+    assert_eq!(update(&mut m, ch('h')), vec![]);
+    assert_eq!(m.screen, Screen::Labs);
+    assert!(m.notice.is_some());
+}
+
+#[test]
+fn answer_form_records_choices_question_by_question() {
+    let mut m = started();
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(update(&mut m, ch('a')), vec![]);
+    assert!(matches!(m.overlay, Some(Overlay::Answer(_))));
+    // Single choice: a letter picks, Enter records and moves on.
+    update(&mut m, ch('c'));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::Answer {
+            lab: LAB.into(),
+            task: "layers".into(),
+            question: "which-layer".into(),
+            value: vec!["c".into()]
+        }]
+    );
+    // Several choices: nothing picked is refused; Space and letters pick.
+    assert_eq!(update(&mut m, key(KeyCode::Enter)), vec![]);
+    let Some(Overlay::Answer(form)) = &m.overlay else {
+        panic!("form stays open")
+    };
+    assert!(form.problem.is_some());
+    update(&mut m, ch(' '));
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, ch(' '));
+    update(&mut m, ch('c'));
+    update(&mut m, ch('b')); // unpicks b
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::Answer {
+            lab: LAB.into(),
+            task: "layers".into(),
+            question: "defence-in-depth".into(),
+            value: vec!["a".into(), "c".into()]
+        }]
+    );
+    assert_eq!(m.overlay, None, "the last question closes the form");
+    assert_eq!(m.busy, 2);
+    // A saved answer is checked (no watcher to do it).
+    assert_eq!(
+        update(
+            &mut m,
+            Msg::AnswerSaved {
+                lab: LAB.into(),
+                task: "layers".into(),
+                question: "which-layer".into(),
+                outcome: Ok(())
+            }
+        ),
+        vec![grade(&["layers"])]
+    );
+}
+
+#[test]
+fn text_answers_type_characters_including_bound_keys() {
+    let mut m = started();
+    update(&mut m, ch('j'));
+    update(&mut m, ch('j')); // trust
+    update(&mut m, ch('a'));
+    for _ in 0..2 {
+        update(&mut m, key(KeyCode::Tab));
+    }
+    for c in "least  privileqe".chars() {
+        update(&mut m, ch(c));
+    }
+    update(&mut m, key(KeyCode::Backspace));
+    update(&mut m, key(KeyCode::Backspace));
+    update(&mut m, ch('g'));
+    update(&mut m, ch('e'));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::Answer {
+            lab: LAB.into(),
+            task: "trust".into(),
+            question: "name-it".into(),
+            value: vec!["least  privilege".into()]
+        }]
+    );
+}
+
+#[test]
+fn answering_prefills_and_while_watching_leaves_checking_to_the_watcher() {
+    let mut m = started();
+    let msg = graded(
+        &m,
+        LAB,
+        &["layers"],
+        &[(
+            "answers.yaml",
+            "layers: {which-layer: d, defence-in-depth: [b]}\n",
+        )],
+    );
+    update(&mut m, msg);
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, ch('w'));
+    update(&mut m, ch('a'));
+    let Some(Overlay::Answer(form)) = &m.overlay else {
+        panic!("form")
+    };
+    assert_eq!(form.questions[0].cursor, 3);
+    assert_eq!(
+        form.questions[1].picked.iter().copied().collect::<Vec<_>>(),
+        vec![1]
+    );
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.overlay, None);
+    let saved = Msg::AnswerSaved {
+        lab: LAB.into(),
+        task: "layers".into(),
+        question: "which-layer".into(),
+        outcome: Ok(()),
+    };
+    assert_eq!(update(&mut m, saved), vec![]);
+}
+
+#[test]
+fn answer_refuses_tasks_without_questions_and_unstarted_labs() {
+    let mut m = started();
+    let tiny_fix = task_row(&m, "tiny", 0);
+    m.cursor = tiny_fix;
+    update(&mut m, ch('a'));
+    assert_eq!(m.overlay, None);
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("no question"))
+    );
+    let mut m = model();
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, ch('a'));
+    assert_eq!(m.overlay, None);
+    assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("start")));
+}
+
+#[test]
+fn reset_asks_first() {
+    let mut m = started();
+    assert_eq!(update(&mut m, ch('r')), vec![]);
+    assert_eq!(m.overlay, Some(Overlay::ConfirmReset { lab: LAB.into() }));
+    assert_eq!(update(&mut m, ch('x')), vec![], "anything but y keeps it");
+    assert_eq!(m.overlay, None);
+    update(&mut m, ch('r'));
+    assert_eq!(
+        update(&mut m, ch('y')),
+        vec![Effect::Reset { lab: LAB.into() }]
+    );
+    let done = Msg::ResetDone {
+        lab: LAB.into(),
+        outcome: Ok("/state/backups/principles/1".into()),
+    };
+    assert_eq!(
+        update(&mut m, done),
+        vec![Effect::LoadAnswers { lab: LAB.into() }]
+    );
+    assert_eq!(m.busy, 0);
+}
+
+#[test]
+fn start_creates_the_workspace_and_reads_its_answers() {
+    let mut m = model();
+    assert_eq!(
+        update(&mut m, ch('s')),
+        vec![Effect::Start { lab: LAB.into() }]
+    );
+    assert!(m.animating());
+    let mut p = Progress::new("alice");
+    p.lab_mut(LAB, "h").workspace = Some(WORKSPACE.into());
+    let msg = Msg::Started {
+        lab: LAB.into(),
+        outcome: Ok((WORKSPACE.into(), p)),
+    };
+    assert_eq!(
+        update(&mut m, msg),
+        vec![Effect::LoadAnswers { lab: LAB.into() }]
+    );
+    assert!(m.started(LAB));
+    assert!(!m.animating());
+}
+
+#[test]
+fn quit_help_and_ctrl_c() {
+    let mut m = model();
+    assert_eq!(update(&mut m, ch('?')), vec![]);
+    assert_eq!(m.overlay, Some(Overlay::Help));
+    assert_eq!(update(&mut m, ch('q')), vec![], "q closes the help first");
+    assert_eq!(m.overlay, None);
+    assert_eq!(update(&mut m, ch('q')), vec![Effect::Quit]);
+    let mut m = started();
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, ch('a'));
+    assert_eq!(update(&mut m, ch('q')), vec![], "q is typed into a form");
+    assert_eq!(update(&mut m, ctrl('c')), vec![Effect::Quit]);
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut m = model();
+    let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    assert_eq!(update(&mut m, Msg::Key(release)), vec![]);
+}
+
+#[test]
+fn scrolling_stays_within_the_content_and_follows_resizes() {
+    let mut m = model();
+    update(&mut m, key(KeyCode::Enter));
+    for _ in 0..200 {
+        update(&mut m, ch('j'));
+    }
+    let max = seclab::ui::max_scroll(&m, Pane::Instructions);
+    assert!(max > 0, "layers does not fit in 80×24");
+    assert_eq!(m.scroll.0, max);
+    update(&mut m, Msg::Resize(120, 60));
+    assert!(m.scroll.0 <= seclab::ui::max_scroll(&m, Pane::Instructions));
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(m.pane, Pane::Verdict);
+    update(&mut m, key(KeyCode::Right));
+    assert_eq!((m.open, m.scroll), ((0, 1), (0, 0)));
+    update(&mut m, key(KeyCode::Left));
+    update(&mut m, key(KeyCode::Left));
+    assert_eq!(m.open, (0, 0));
+}
+
+#[test]
+fn tasks_needing_a_cluster_say_so_until_one_is_at_hand() {
+    let mut m = model();
+    let lab = m.catalog.get("tiny").expect("tiny").clone();
+    assert_eq!(m.badge(&lab, &lab.spec.tasks[1]), TaskBadge::NeedsCluster);
+    assert_eq!(m.badge(&lab, &lab.spec.tasks[0]), TaskBadge::NotTried);
+    update(
+        &mut m,
+        Msg::Probed(seclab::app::Availability {
+            docker: true,
+            cluster: true,
+        }),
+    );
+    assert_eq!(m.badge(&lab, &lab.spec.tasks[1]), TaskBadge::NotTried);
+}
