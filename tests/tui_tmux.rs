@@ -12,8 +12,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The lab walked through; any built-in lab whose `solution/` passes
-/// offline works (`pss-scissors` once it lands).
-const LAB: &str = "principles";
+/// offline works; the issue asks for `pss-scissors`.
+const LAB: &str = "pss-scissors";
 
 /// A private tmux server (its own socket), killed on drop.
 struct Tmux {
@@ -162,7 +162,14 @@ fn student_completes_a_lab_in_the_tui_with_watch_mode() {
         "the open task passed:\n{s}"
     );
     tmux.keys(&["Escape"]);
-    tmux.wait_for("5/5 passed");
+    let tasks = seclab::lab::Catalog::load(None)
+        .expect("labs")
+        .get(LAB)
+        .expect("lab")
+        .spec
+        .tasks
+        .len();
+    tmux.wait_for(&format!("{tasks}/{tasks} passed"));
 
     tmux.keys(&["q"]);
     let s = tmux.wait_for("AFTER-EXIT");
