@@ -11,8 +11,11 @@ bin="$PWD/target/release/seclab"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SECLAB_STATE_DIR="$tmp/state" SECLAB_STUDENT=bench SECLAB_SEED=bench
-(cd "$tmp" && "$bin" start principles >/dev/null && cp "$OLDPWD/labs/principles/solution/answers.yaml" seclab/principles/)
+repo="$PWD"
+(cd "$tmp" && "$bin" start principles >/dev/null && cp "$repo/labs/principles/solution/answers.yaml" seclab/principles/ \
+  && "$bin" start pss-scissors >/dev/null && cp "$repo"/labs/pss-scissors/solution/* seclab/pss-scissors/)
 cd "$tmp"
 hyperfine --warmup 3 --min-runs 30 -N \
   --command-name "seclab test --offline (all built-in labs)" "$bin test --offline" \
-  --command-name "seclab check principles (one offline lab, 5 tasks)" "$bin check principles"
+  --command-name "seclab check principles (one offline lab, 5 tasks)" "$bin check principles" \
+  --command-name "seclab check pss-scissors (manifests: PSS, runs, namespace labels)" "$bin check pss-scissors"
