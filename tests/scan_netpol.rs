@@ -4,6 +4,9 @@
 //! conformance data is at hand — np-guard's golden connlists reproduced
 //! through the command line (file loading, lists, JSON).
 
+#[path = "../checkers/tests/common/mod.rs"]
+mod conformance;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -439,35 +442,12 @@ fn bad_files_and_expectations_are_exit_2() {
     assert_eq!(o.status.code(), Some(2), "PATH is required");
 }
 
-/// The conformance data folder, when present (see checkers/tests/common).
-fn conformance_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("SECLAB_CONFORMANCE_DATA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
-        PathBuf::from,
-    );
-    let dir = base.join("netpol");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("SECLAB_REQUIRE_CONFORMANCE").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "conformance data {} is missing and SECLAB_REQUIRE_CONFORMANCE=1",
-        dir.display()
-    );
-    eprintln!(
-        "NOTICE: conformance data {} not found; skipping",
-        dir.display()
-    );
-    None
-}
-
 // np-guard's golden files (core scenarios without a tagged quirk) through
 // the command line: the strict file loader, lists, JSON and folders must
 // give the engine what the conformance test gives it.
 #[test]
 fn np_guard_golden_connlists_through_the_cli() {
-    let Some(dir) = conformance_dir() else {
+    let Some(dir) = conformance::conformance_dir("netpol") else {
         return;
     };
     let index = std::fs::read_to_string(dir.join("INDEX.tsv")).expect("INDEX.tsv");

@@ -18,17 +18,11 @@ use crate::KubeObject;
 /// The label every namespace carries implicitly.
 pub const NS_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-/// Kinds that become a workload of their own.
-const WORKLOADS: [&str; 8] = [
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "DaemonSet",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-];
+/// Kinds that become a workload of their own: every kind that carries a
+/// pod, except a bare `PodTemplate`, which runs nothing.
+fn is_workload_kind(kind: &str) -> bool {
+    kind != "PodTemplate" && crate::object::WORKLOAD_KINDS.contains(&kind)
+}
 
 /// A workload as connlist names it: `ns/name[Kind]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -262,7 +256,7 @@ impl Model {
                     })?;
                     model.policies.push(policy);
                 }
-                k if WORKLOADS.contains(&k) => {
+                k if is_workload_kind(k) => {
                     let Some(t) = crate::object::pod_template(d.value).or_else(|| {
                         // Items of a PodList may lack `kind`; read them as pods.
                         (k == "Pod").then(|| crate::object::PodTemplate {

@@ -5,7 +5,19 @@
 //! absent the tests print a notice and skip, unless
 //! `SECLAB_REQUIRE_CONFORMANCE=1`, which makes absence a failure.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The workspace root: the nearest folder up from the crate that holds the
+/// workspace's `Cargo.lock` (this file is shared by the checkers crate and
+/// the root package, so the crate folder alone does not say).
+fn workspace_root() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .unwrap_or(crate_dir)
+        .to_path_buf()
+}
 
 /// The conformance data sub-folder `sub` (e.g. `pss`), or `None` (after
 /// printing why) when it is absent and not required.
@@ -15,13 +27,7 @@ use std::path::PathBuf;
 #[allow(dead_code)]
 pub fn conformance_dir(sub: &str) -> Option<PathBuf> {
     let base = std::env::var_os("SECLAB_CONFORMANCE_DATA").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("..")
-                .join("shared")
-                .join("testdata")
-        },
+        || workspace_root().join("..").join("shared").join("testdata"),
         PathBuf::from,
     );
     let dir = base.join(sub);
