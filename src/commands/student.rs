@@ -112,6 +112,14 @@ fn task<'a>(lab: &'a Lab, id: &str) -> anyhow::Result<&'a TaskSpec> {
     })
 }
 
+/// The task named, or every task of the lab when none is.
+fn tasks_of<'a>(lab: &'a Lab, task_id: Option<&str>) -> anyhow::Result<Vec<&'a TaskSpec>> {
+    Ok(match task_id {
+        Some(t) => vec![task(lab, t)?],
+        None => lab.spec.tasks.iter().collect(),
+    })
+}
+
 /// `seclab show`.
 pub fn show(
     ctx: &Ctx,
@@ -120,10 +128,7 @@ pub fn show(
     output: Output,
 ) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
-    let tasks: Vec<&TaskSpec> = match task_id {
-        Some(t) => vec![task(lab, t)?],
-        None => lab.spec.tasks.iter().collect(),
-    };
+    let tasks = tasks_of(lab, task_id)?;
     let st = state()?;
     let (p, _) = load_progress(&st)?;
     let lp = p.labs.get(lab_id);
@@ -384,10 +389,7 @@ pub fn check(
     junit_path: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
-    let tasks: Vec<&TaskSpec> = match task_id {
-        Some(t) => vec![task(lab, t)?],
-        None => lab.spec.tasks.iter().collect(),
-    };
+    let tasks = tasks_of(lab, task_id)?;
     let st = state()?;
     let (p, _) = load_progress(&st)?;
     let root = absolute(&workspace_of(&p, lab_id))?;

@@ -148,17 +148,8 @@ fn describe(check: &RbacCheck, req: &Request) -> String {
     }
 }
 
-fn grant_text(g: &Grant) -> String {
-    let from = g
-        .aggregated_from
-        .as_ref()
-        .map(|a| format!(" (aggregated from {a})"))
-        .unwrap_or_default();
-    format!("{} -> {}{from}, rule {}", g.binding, g.role, g.rule)
-}
-
 fn grant_finding(policy: &Policy, g: &Grant, error: bool, lead: &str) -> Finding {
-    let msg = format!("{lead}{}", grant_text(g));
+    let msg = format!("{lead}{g}");
     let mut f = if error {
         Finding::error(msg)
     } else {
@@ -227,8 +218,7 @@ pub fn grade(check: &RbacCheck, objects: &[KubeObject]) -> Verdict {
             }
             for (ns, g) in policy.grants_elsewhere(&req) {
                 findings.push(Finding::info(format!(
-                    "it would be allowed in namespace {ns}: {}",
-                    grant_text(&g)
+                    "it would be allowed in namespace {ns}: {g}"
                 )));
             }
         }

@@ -27,6 +27,17 @@ pub struct Grant {
     pub rule: Value,
 }
 
+impl std::fmt::Display for Grant {
+    /// `binding -> role (aggregated from X), rule {...}`, for people.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} -> {}", self.binding, self.role)?;
+        if let Some(a) = &self.aggregated_from {
+            write!(f, " (aggregated from {a})")?;
+        }
+        write!(f, ", rule {}", self.rule)
+    }
+}
+
 /// The answer to [`Policy::can`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {

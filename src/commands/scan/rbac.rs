@@ -215,16 +215,6 @@ fn note_text(snap: &Snapshot, n: &Note) -> String {
     err.to_string()
 }
 
-/// One grant, for people.
-fn grant_line(g: &Grant) -> String {
-    let from = g
-        .aggregated_from
-        .as_ref()
-        .map(|a| format!(" (aggregated from {a})"))
-        .unwrap_or_default();
-    format!("{} -> {}{from}, rule {}", g.binding, g.role, g.rule)
-}
-
 fn print_json(v: &serde_json::Value) {
     println!(
         "{}",
@@ -240,7 +230,7 @@ fn can_i(policy: &Policy, req: &Request, output: Output) -> Outcome {
         Output::Text => {
             println!("{}", if decision.allowed { "yes" } else { "no" });
             for g in &decision.because {
-                println!("  because {}", grant_line(g));
+                println!("  because {}", g);
             }
         }
     }
@@ -281,7 +271,7 @@ fn who_can(
             for (s, because) in &subjects {
                 println!("{s}");
                 for g in because {
-                    println!("  because {}", grant_line(g));
+                    println!("  because {}", g);
                 }
             }
         }
@@ -311,7 +301,7 @@ fn risky(policy: &Policy, output: Output) -> Outcome {
                         .unwrap_or_default();
                     println!("  {what}: {}", r.why);
                     for g in &r.because {
-                        println!("    because {}", grant_line(g));
+                        println!("    because {}", g);
                     }
                 }
             }
