@@ -15,8 +15,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, anyhow, bail};
 use seclab_checkers::KubeObject;
 use seclab_checkers::rbac::{
-    Grant, Note, Policy, RbacError, Request, ResourceRef, Risk, SA_PREFIX, Subject,
-    service_account_of,
+    Note, Policy, RbacError, Request, ResourceRef, Risk, SA_PREFIX, Subject, service_account_of,
 };
 use serde_json::json;
 
@@ -230,7 +229,7 @@ fn can_i(policy: &Policy, req: &Request, output: Output) -> Outcome {
         Output::Text => {
             println!("{}", if decision.allowed { "yes" } else { "no" });
             for g in &decision.because {
-                println!("  because {}", g);
+                println!("  because {g}");
             }
         }
     }
@@ -271,7 +270,7 @@ fn who_can(
             for (s, because) in &subjects {
                 println!("{s}");
                 for g in because {
-                    println!("  because {}", g);
+                    println!("  because {g}");
                 }
             }
         }
@@ -301,7 +300,7 @@ fn risky(policy: &Policy, output: Output) -> Outcome {
                         .unwrap_or_default();
                     println!("  {what}: {}", r.why);
                     for g in &r.because {
-                        println!("    because {}", g);
+                        println!("    because {g}");
                     }
                 }
             }
