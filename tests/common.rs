@@ -81,3 +81,21 @@ pub fn write_files(root: &Path, files: &[(&str, &str)]) {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Runs seclab in the repository root with a fresh state dir and no
+/// external labs; (exit code, stdout, stderr).
+pub fn seclab(args: &[&str]) -> (i32, String, String) {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_seclab"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("SECLAB_STATE_DIR", state.path())
+        .env_remove("SECLAB_LABS")
+        .output()
+        .expect("seclab runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

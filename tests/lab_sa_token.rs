@@ -3,8 +3,9 @@
 //! finds the seeded mistake in start/ and nothing in the solution, and the
 //! solution's Deployment practises what the course teaches.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 use seclab::lab::Student;
 use seclab::lab::template::render;
@@ -14,18 +15,7 @@ use seclab_checkers::rbac::{TokenCheck, token};
 use serde_json::{Value, json};
 
 fn seclab(args: &[&str]) -> (i32, String, String) {
-    let state = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(env!("CARGO_BIN_EXE_seclab"))
-        .args(args)
-        .env("SECLAB_STATE_DIR", state.path())
-        .env_remove("SECLAB_LABS")
-        .output()
-        .expect("seclab runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::seclab(args)
 }
 
 fn root() -> &'static Path {

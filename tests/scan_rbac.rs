@@ -2,26 +2,17 @@
 //! a temporary folder — exit codes, text and JSON output, who-can, risky on
 //! the sa-token lab's start/ and solution/, and located input errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
 /// Runs `seclab scan rbac ARGS...`; (exit code, stdout, stderr).
 fn scan(args: &[&str]) -> (i32, String, String) {
-    let state = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(env!("CARGO_BIN_EXE_seclab"))
-        .args(["scan", "rbac"])
-        .args(args)
-        .env("SECLAB_STATE_DIR", state.path())
-        .env_remove("SECLAB_LABS")
-        .output()
-        .expect("seclab runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["scan", "rbac"];
+    all.extend_from_slice(args);
+    common::seclab(&all)
 }
 
 const POLICY: &str = "\
