@@ -2,7 +2,7 @@
 # Measures the TUI in a real terminal (tmux, 80x24): process start to first
 # frame, idle CPU, and file save to verdict on screen in watch mode for an
 # offline lab. Prints figures; asserts nothing (no timed assertions in
-# tests). Usage: scripts/tui-speed.sh [path/to/seclab]   (default: the
+# tests). Usage: benches/tui-speed.sh [path/to/seclab]   (default: the
 # release build; run `cargo build --release` first).
 set -euo pipefail
 bin=$(realpath "${1:-target/release/seclab}")
