@@ -158,6 +158,20 @@ impl Snapshot {
             .or_else(|| d.locate(prefix.trim_end_matches('.')))
     }
 
+    /// Where the *key* of field `path` inside `obj` sits (for findings about
+    /// the field's name, such as an unknown field); like [`Self::position`]
+    /// when the field is not a mapping entry.
+    pub fn key_position(&self, obj: &KubeObject, path: &str) -> Option<crate::yaml::Pos> {
+        let src = obj.source.as_ref()?;
+        let d = self.docs.get(&(src.clone(), obj.doc))?;
+        let prefix = self
+            .prefixes
+            .get(&(src.clone(), obj.doc, obj.display_name()))
+            .map_or("", String::as_str);
+        d.locate_key(&format!("{prefix}{path}"))
+            .or_else(|| d.locate(prefix.trim_end_matches('.')))
+    }
+
     /// Fills in `line`/`col` of findings from the positions of their
     /// first path.
     pub fn locate(&self, verdict: &mut Verdict) {
@@ -173,10 +187,20 @@ impl Snapshot {
                 .as_ref()
                 .and_then(|o| self.prefixes.get(&(src.clone(), doc, o.clone())))
                 .map_or("", String::as_str);
+            // Warnings are about field names (an unknown field): point at
+            // the key; errors are about values: point at the value.
+            let warning = f.severity == seclab_checkers::Severity::Warning;
             let pos = f
                 .paths
                 .first()
-                .and_then(|p| d.locate(&format!("{prefix}{p}")))
+                .and_then(|p| {
+                    let full = format!("{prefix}{p}");
+                    if warning {
+                        d.locate_key(&full)
+                    } else {
+                        d.locate(&full)
+                    }
+                })
                 .or_else(|| d.locate(prefix.trim_end_matches('.')))
                 .or_else(|| d.locate("kind"));
             if let Some(pos) = pos {

@@ -28,6 +28,9 @@ pub struct Document {
     pub value: Value,
     /// Field path → where its value starts.
     pub positions: HashMap<String, Pos>,
+    /// Field path of a mapping entry → where its key starts (for findings
+    /// about the field name itself, such as an unknown field).
+    pub key_positions: HashMap<String, Pos>,
 }
 
 impl Document {
@@ -42,13 +45,22 @@ impl Document {
             p = &p[..cut];
         }
     }
+
+    /// Where the key of field `path` starts; where its value or nearest
+    /// parent starts when `path` is not a mapping entry of this document.
+    pub fn locate_key(&self, path: &str) -> Option<Pos> {
+        self.key_positions
+            .get(path)
+            .copied()
+            .or_else(|| self.locate(path))
+    }
 }
 
 /// A value tree that remembers where each child sits.
 enum Node {
     Leaf(Value),
     Seq(Vec<Spanned<Node>>),
-    Map(Vec<(String, Spanned<Node>)>),
+    Map(Vec<(Spanned<KeyString>, Spanned<Node>)>),
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -102,13 +114,16 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries: Vec<(String, Spanned<Node>)> = Vec::new();
-        while let Some(key) = map.next_key::<KeyString>()? {
+        let mut entries: Vec<(Spanned<KeyString>, Spanned<Node>)> = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<KeyString>>()? {
             let value = map.next_value::<Spanned<Node>>()?;
-            if entries.iter().any(|(k, _)| *k == key.0) {
-                return Err(de::Error::custom(format!("duplicate key `{}`", key.0)));
+            if entries.iter().any(|(k, _)| k.value.0 == key.value.0) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{}`",
+                    key.value.0
+                )));
             }
-            entries.push((key.0, value));
+            entries.push((key, value));
         }
         Ok(Node::Map(entries))
     }
@@ -148,7 +163,14 @@ impl<'de> Deserialize<'de> for KeyString {
     }
 }
 
-fn flatten(node: Node, path: &str, positions: &mut HashMap<String, Pos>) -> Value {
+/// Positions gathered while flattening: values and mapping keys.
+#[derive(Default)]
+struct Spans {
+    values: HashMap<String, Pos>,
+    keys: HashMap<String, Pos>,
+}
+
+fn flatten(node: Node, path: &str, positions: &mut Spans) -> Value {
     match node {
         Node::Leaf(v) => v,
         Node::Seq(items) => Value::Array(
@@ -164,12 +186,14 @@ fn flatten(node: Node, path: &str, positions: &mut HashMap<String, Pos>) -> Valu
         ),
         Node::Map(entries) => {
             let mut out = Map::new();
-            for (k, v) in entries {
+            for (key, v) in entries {
+                let k = key.value.0;
                 let p = if path.is_empty() {
                     k.clone()
                 } else {
                     format!("{path}.{k}")
                 };
+                positions.keys.insert(p.clone(), pos_of(key.referenced));
                 record(&p, &v, positions);
                 out.insert(k, flatten(v.value, &p, positions));
             }
@@ -178,15 +202,17 @@ fn flatten(node: Node, path: &str, positions: &mut HashMap<String, Pos>) -> Valu
     }
 }
 
-fn record(path: &str, node: &Spanned<Node>, positions: &mut HashMap<String, Pos>) {
-    let loc = node.referenced;
-    positions.insert(
-        path.to_string(),
-        Pos {
-            line: usize::try_from(loc.line()).unwrap_or(0),
-            col: usize::try_from(loc.column()).unwrap_or(0),
-        },
-    );
+fn pos_of(loc: serde_saphyr::Location) -> Pos {
+    Pos {
+        line: usize::try_from(loc.line()).unwrap_or(0),
+        col: usize::try_from(loc.column()).unwrap_or(0),
+    }
+}
+
+fn record(path: &str, node: &Spanned<Node>, positions: &mut Spans) {
+    positions
+        .values
+        .insert(path.to_string(), pos_of(node.referenced));
 }
 
 /// Parses every document of a YAML (or JSON) text. Empty documents are
@@ -198,9 +224,13 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Document>, InputErr
         .into_iter()
         .flatten()
         .filter_map(|n| {
-            let mut positions = HashMap::new();
-            let value = flatten(n, "", &mut positions);
-            (!value.is_null()).then_some(Document { value, positions })
+            let mut spans = Spans::default();
+            let value = flatten(n, "", &mut spans);
+            (!value.is_null()).then_some(Document {
+                value,
+                positions: spans.values,
+                key_positions: spans.keys,
+            })
         })
         .collect())
 }
@@ -245,6 +275,11 @@ mod tests {
             Some(Pos { line: 7, col: 12 })
         );
         assert_eq!(d.locate("metadata.name"), Some(Pos { line: 3, col: 9 }));
+        // Keys have their own positions, for findings about field names.
+        assert_eq!(
+            d.locate_key("spec.containers[0].image"),
+            Some(Pos { line: 7, col: 5 })
+        );
         // A field that does not exist maps to its nearest parent.
         assert_eq!(
             d.locate("spec.containers[0].securityContext.privileged"),

@@ -107,7 +107,10 @@ fn report<'a>(
         .warnings
         .into_iter()
         .map(|w| {
-            let (line, col) = position(snap, obj, &w.path);
+            // An unknown field is about its name: point at the key.
+            let (line, col) = snap
+                .key_position(obj, &w.path)
+                .map_or((None, None), |p| (Some(p.line), Some(p.col)));
             LocatedWarning {
                 warning: w,
                 line,
