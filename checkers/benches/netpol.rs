@@ -1,6 +1,8 @@
 //! Benchmarks of the NetworkPolicy engine: generated clusters (50, 500 and
-//! 5,000 pods with 10, 100 and 1,000 policies) and, when the conformance
-//! data is present, the largest upstream scenario `ipblockstest_4`.
+//! 5,000 pods with 10, 100 and 1,000 policies; 2,000 standalone pods with
+//! unique labels, one equivalence class each, and 200 policies) and, when
+//! the conformance data is present, the largest upstream scenario
+//! `ipblockstest_4`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -13,9 +15,11 @@ use serde_json::{Value, json};
 
 /// A cluster of `pods` pods (10 replicas per ReplicaSet, one app label per
 /// ReplicaSet, 250 pods per namespace) and `policies` NetworkPolicies plus a
-/// default deny per namespace.
-fn generate(pods: usize, policies: usize) -> Vec<KubeObject> {
-    let apps = (pods / 10).max(1);
+/// default deny per namespace. With `standalone`, every pod is its own
+/// workload with its own app label (as many classes as pods).
+fn generate(pods: usize, policies: usize, standalone: bool) -> Vec<KubeObject> {
+    let per_app = if standalone { 1 } else { 10 };
+    let apps = (pods / per_app).max(1);
     let nss = (pods / 250).max(1);
     let mut out = Vec::new();
     for n in 0..nss {
@@ -27,12 +31,18 @@ fn generate(pods: usize, policies: usize) -> Vec<KubeObject> {
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}));
     }
     for p in 0..pods {
-        let app = p / 10;
-        out.push(json!({"kind": "Pod", "metadata": {
+        let app = p / per_app;
+        let mut pod = json!({"kind": "Pod", "metadata": {
             "name": format!("app{app}-{p}"), "namespace": format!("ns{}", app % nss),
             "labels": {"app": format!("app{app}"), "tier": format!("t{}", app % 5)},
             "ownerReferences": [{"kind": "ReplicaSet", "name": format!("app{app}-rs"), "controller": true}]},
-            "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]}}));
+            "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]}});
+        if standalone {
+            if let Some(meta) = pod["metadata"].as_object_mut() {
+                meta.remove("ownerReferences");
+            }
+        }
+        out.push(pod);
     }
     for q in 0..policies {
         let app = q % apps;
@@ -110,20 +120,42 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    for (pods, policies) in [(50, 10), (500, 100), (5000, 1000)] {
-        let objects = generate(pods, policies);
-        g.bench_function(format!("connlist/{pods}pods_{policies}policies"), |b| {
-            b.iter(|| {
-                let (cluster, _) = Cluster::from_objects(black_box(&objects)).expect("valid");
-                black_box(cluster.connections().connections.len())
-            });
-        });
+    // Inputs are built on first use, so a filtered run (`-- distinct`)
+    // only holds its own case in memory (for peak-RSS measurements).
+    for (pods, policies, standalone) in [
+        (50, 10, false),
+        (500, 100, false),
+        (5000, 1000, false),
+        (2000, 200, true),
+    ] {
+        let kind = if standalone { "_distinct" } else { "" };
+        let mut objects = None;
+        g.bench_function(
+            format!("connlist/{pods}pods{kind}_{policies}policies"),
+            |b| {
+                let objects = objects.get_or_insert_with(|| generate(pods, policies, standalone));
+                b.iter(|| {
+                    let (cluster, _) = Cluster::from_objects(black_box(&*objects)).expect("valid");
+                    black_box(cluster.connections().connections.len())
+                });
+            },
+        );
     }
-    let objects = generate(5000, 1000);
-    let (cluster, _) = Cluster::from_objects(&objects).expect("valid");
-    g.bench_function("engine_only/5000pods_1000policies", |b| {
-        b.iter(|| black_box(cluster.reachability().allowed_class_pairs()));
-    });
+    for (pods, policies, standalone) in [(5000, 1000, false), (2000, 200, true)] {
+        let kind = if standalone { "_distinct" } else { "" };
+        let mut cluster = None;
+        g.bench_function(
+            format!("engine_only/{pods}pods{kind}_{policies}policies"),
+            |b| {
+                let cluster = cluster.get_or_insert_with(|| {
+                    Cluster::from_objects(&generate(pods, policies, standalone))
+                        .expect("valid")
+                        .0
+                });
+                b.iter(|| black_box(cluster.reachability().allowed_class_pairs()));
+            },
+        );
+    }
     if let Some(objects) = load_scenario("ipblockstest_4") {
         g.bench_function("connlist_text/ipblockstest_4", |b| {
             b.iter(|| {

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::NetpolError;
-use super::engine::Cluster;
+use super::engine::{Cluster, NONE};
 use super::ip::IpRange;
 use super::model::WorkloadId;
 use super::ports::ConnSet;
@@ -82,74 +82,109 @@ pub struct ConnList {
 
 impl Cluster {
     /// Runs the engine and expands the result to every workload pair and
-    /// every IP atom.
+    /// every IP atom. Rows are computed one source class at a time and
+    /// expanded at once, so memory follows the rules and the output, not
+    /// the square of the classes.
     pub fn connections(&self) -> ConnList {
-        let r = self.reachability();
         let ids: Vec<&WorkloadId> = self.workloads().collect();
-        let mut out: Vec<(String, String, Connection)> = Vec::new();
-        let names: Vec<String> = ids.iter().map(ToString::to_string).collect();
-        let mut push = |src: Peer, dst: Peer, sname: String, dname: String, c: &ConnSet| {
-            if !c.is_empty() {
-                out.push((
-                    sname,
-                    dname,
-                    Connection {
-                        src,
-                        dst,
-                        conns: c.clone(),
-                    },
-                ));
-            }
+        let class_of = self.class_of();
+        let (src_atoms, dst_atoms) = (self.source_atoms(), self.destination_atoms());
+        // Sorting key: the rank of each peer's connlist name (byte order).
+        let wnames: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let ext_name = |a: &IpRange| Peer::External(*a).to_string();
+        let src_names: Vec<String> = src_atoms.iter().map(ext_name).collect();
+        let dst_names: Vec<String> = dst_atoms.iter().map(ext_name).collect();
+        let mut names: Vec<&str> = wnames
+            .iter()
+            .chain(&src_names)
+            .chain(&dst_names)
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let rank = |v: &[String]| -> Vec<usize> {
+            v.iter()
+                .map(|s| names.binary_search(&s.as_str()).unwrap_or(0))
+                .collect()
         };
-        for (i, wi) in ids.iter().enumerate() {
-            for (j, wj) in ids.iter().enumerate() {
-                if i == j {
-                    continue;
-                }
-                if let Some(c) = self.allowed(&r, i, j) {
-                    let (sn, dn) = (names.get(i), names.get(j));
-                    push(
-                        Peer::Workload((*wi).clone()),
-                        Peer::Workload((*wj).clone()),
-                        sn.cloned().unwrap_or_default(),
-                        dn.cloned().unwrap_or_default(),
-                        c,
-                    );
-                }
+        let (wrank, srank, drank) = (rank(&wnames), rank(&src_names), rank(&dst_names));
+        let n = self.class_count();
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, &c) in class_of.iter().enumerate() {
+            if let Some(m) = members.get_mut(c) {
+                m.push(i);
             }
-            let me = names.get(i).cloned().unwrap_or_default();
-            for (a, atom) in self.source_atoms().iter().enumerate() {
-                if let Some(c) = self.allowed_from_ip(&r, a, i) {
-                    let p = Peer::External(*atom);
-                    push(
-                        p.clone(),
-                        Peer::Workload((*wi).clone()),
-                        p.to_string(),
-                        me.clone(),
-                        c,
-                    );
-                }
+        }
+        let at = |v: &[usize], i: usize| v.get(i).copied().unwrap_or(0);
+        let workload = |i: usize| ids.get(i).map(|w| Peer::Workload((*w).clone()));
+        // (source rank, destination rank, tie-breakers in the historical
+        // push order: workload, then destination or atom index).
+        let mut out: Vec<([usize; 4], Connection)> = Vec::new();
+        let mut rows = self.rows();
+        for (s, group) in members.iter().enumerate() {
+            if group.is_empty() {
+                continue;
             }
-            for (a, atom) in self.destination_atoms().iter().enumerate() {
-                if let Some(c) = self.allowed_to_ip(&r, i, a) {
-                    let p = Peer::External(*atom);
-                    push(
-                        Peer::Workload((*wi).clone()),
-                        p.clone(),
-                        me.clone(),
-                        p.to_string(),
-                        c,
-                    );
+            let row = rows.row(s);
+            let conns = |id: u32| row.sets.get(id).filter(|_| id != NONE).cloned();
+            for &i in group {
+                let Some(me) = workload(i) else { continue };
+                for (d, &id) in row.pod.iter().enumerate() {
+                    let Some(c) = conns(id) else { continue };
+                    for &j in members.get(d).into_iter().flatten() {
+                        let Some(dst) = workload(j).filter(|_| j != i) else {
+                            continue;
+                        };
+                        let key = [at(&wrank, i), at(&wrank, j), i, j];
+                        out.push((
+                            key,
+                            Connection {
+                                src: me.clone(),
+                                dst,
+                                conns: c.clone(),
+                            },
+                        ));
+                    }
+                }
+                for (a, atom) in src_atoms.iter().enumerate() {
+                    let id = row.from_ext.get(a * n + s).copied().unwrap_or(NONE);
+                    if let Some(c) = conns(id) {
+                        let key = [at(&srank, a), at(&wrank, i), i, a];
+                        let src = Peer::External(*atom);
+                        out.push((
+                            key,
+                            Connection {
+                                src,
+                                dst: me.clone(),
+                                conns: c,
+                            },
+                        ));
+                    }
+                }
+                for (a, atom) in dst_atoms.iter().enumerate() {
+                    let id = row.to_ext.get(a).copied().unwrap_or(NONE);
+                    if let Some(c) = conns(id) {
+                        let key = [at(&wrank, i), at(&drank, a), i, a];
+                        let dst = Peer::External(*atom);
+                        out.push((
+                            key,
+                            Connection {
+                                src: me.clone(),
+                                dst,
+                                conns: c,
+                            },
+                        ));
+                    }
                 }
             }
         }
-        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        out.sort_unstable_by_key(|(k, _)| *k);
         let mut workloads: Vec<WorkloadId> = ids.into_iter().cloned().collect();
         workloads.sort_by_key(ToString::to_string);
         workloads.dedup();
         ConnList {
             workloads,
-            connections: out.into_iter().map(|(_, _, c)| c).collect(),
+            connections: out.into_iter().map(|(_, c)| c).collect(),
         }
     }
 }

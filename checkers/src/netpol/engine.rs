@@ -3,6 +3,13 @@
 //! matched against classes once, and the allowed connections are computed
 //! class to class: a connection needs the source's egress **and** the
 //! destination's ingress; for IP peers only the pod side counts.
+//!
+//! Memory stays proportional to the rules, not to the square of the classes:
+//! each distinct [`ConnSet`] is stored once ([`Interner`]) and cells hold its
+//! `u32` id, and the result is computed one source class at a time
+//! ([`Rows`]): its egress row and its ingress column, never the whole
+//! ingress matrix. [`Cluster::connections`] expands rows as they come and
+//! keeps no class-by-class matrix at all.
 
 use std::collections::HashMap;
 
@@ -34,14 +41,63 @@ pub struct Cluster {
     dst_atoms: Vec<IpRange>,
 }
 
-/// Class-to-class allowed connections, the compact result of the engine.
-/// Expand it with [`Reachability::allowed`] or [`Cluster::connections`].
+/// Class-to-class allowed connections, the compact result of the engine:
+/// every distinct connection set once, and `u32` ids of them per pair.
+/// Expand it with [`Cluster::allowed`] or [`Cluster::connections`].
 #[derive(Debug, Clone)]
 pub struct Reachability {
     n: usize,
-    pod: Vec<ConnSet>,
-    from_ext: Vec<ConnSet>,
-    to_ext: Vec<ConnSet>,
+    nb: usize,
+    sets: Vec<ConnSet>,
+    /// `[s * n + d]`.
+    pod: Vec<u32>,
+    /// `[a * n + d]`.
+    from_ext: Vec<u32>,
+    /// `[s * nb + a]`.
+    to_ext: Vec<u32>,
+}
+
+/// Id of the empty connection set in an [`Interner`].
+pub(super) const NONE: u32 = 0;
+/// Id of `All Connections` in an [`Interner`].
+const ALL: u32 = 1;
+
+/// Each distinct connection set once, named by a `u32` id.
+#[derive(Debug, Clone)]
+pub(super) struct Interner {
+    sets: Vec<ConnSet>,
+    index: HashMap<ConnSet, u32>,
+}
+
+impl Interner {
+    fn new() -> Self {
+        let sets = vec![ConnSet::none(), ConnSet::all()];
+        let index = sets.iter().cloned().zip([NONE, ALL]).collect();
+        Interner { sets, index }
+    }
+
+    /// The id of `c`, added when new. Empty sets are always [`NONE`].
+    fn id(&mut self, c: &ConnSet) -> u32 {
+        if c.is_empty() {
+            return NONE;
+        }
+        if c.is_all() {
+            return ALL;
+        }
+        if let Some(&id) = self.index.get(c) {
+            return id;
+        }
+        // 2^32 distinct sets would not fit in memory first.
+        let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(c.clone());
+        self.index.insert(c.clone(), id);
+        id
+    }
+
+    /// The set named `id`.
+    pub(super) fn get(&self, id: u32) -> Option<&ConnSet> {
+        self.sets.get(usize::try_from(id).ok()?)
+    }
 }
 
 /// A rule after matching its peers against the cluster.
@@ -184,9 +240,8 @@ impl Cluster {
         }
     }
 
-    /// Runs the engine: allowed connections between every pair of classes
-    /// and between classes and IP atoms.
-    pub fn reachability(&self) -> Reachability {
+    /// The policies matched against the classes and indexed for [`Rows`].
+    fn rules(&self, sets: &mut Interner) -> Rules<'_> {
         let n = self.classes.len();
         let ns_index: HashMap<&str, usize> = self
             .ns_names
@@ -230,82 +285,112 @@ impl Cluster {
                 }
             }
         }
-        let (na, nb) = (self.src_atoms.len(), self.dst_atoms.len());
-        // Ingress, indexed [d * n + s]; from_ext [a * n + d].
-        let mut ingress = vec![ConnSet::none(); n * n];
-        let mut from_ext = vec![ConnSet::none(); na * n];
-        for d in 0..n {
-            let Some(rules) = ing.get(d).and_then(Option::as_ref) else {
-                for s in 0..n {
-                    set(&mut ingress, d * n + s, ConnSet::all());
-                }
-                for a in 0..na {
-                    set(&mut from_ext, a * n + d, ConnSet::all());
-                }
-                continue;
-            };
-            for m in rules.iter().filter_map(|&r| in_rules.get(r)) {
-                let ports = m
-                    .fixed
-                    .clone()
-                    .unwrap_or_else(|| resolve(m.rule, self.classes.get(d)));
-                if ports.is_empty() {
-                    continue;
-                }
-                for &s in &m.classes {
-                    union(&mut ingress, d * n + s, &ports);
-                }
-                for a in m.atoms.iter().flat_map(Clone::clone) {
-                    union(&mut from_ext, a * n + d, &ports);
+        // Ingress turned around: per source class, the rules admitting it;
+        // per rule, the classes it guards with the ports it opens to each.
+        let mut in_by_src: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (r, m) in in_rules.iter().enumerate() {
+            for &s in &m.classes {
+                if let Some(v) = in_by_src.get_mut(s) {
+                    v.push(r);
                 }
             }
         }
-        let mut pod = vec![ConnSet::none(); n * n];
-        let mut to_ext = vec![ConnSet::none(); n * nb];
-        let mut row = vec![ConnSet::none(); n];
-        for s in 0..n {
-            let Some(rules) = eg.get(s).and_then(Option::as_ref) else {
-                for d in 0..n {
-                    if let (Some(out), Some(inn)) = (pod.get_mut(s * n + d), ingress.get(d * n + s))
-                    {
-                        out.clone_from(inn);
-                    }
+        let fixed: Vec<Option<u32>> = in_rules
+            .iter()
+            .map(|m| m.fixed.as_ref().map(|p| sets.id(p)))
+            .collect();
+        let na = self.src_atoms.len();
+        let mut in_targets: Vec<Vec<(usize, u32)>> = vec![Vec::new(); in_rules.len()];
+        let mut from_ext = vec![ALL; na * n];
+        let mut col = vec![ConnSet::none(); na];
+        for (d, rules) in ing.iter().enumerate() {
+            let Some(rules) = rules else { continue };
+            let mut any_atom = false;
+            for &r in rules {
+                let Some(m) = in_rules.get(r) else { continue };
+                let id = match fixed.get(r).copied().flatten() {
+                    Some(id) => id,
+                    None => sets.id(&resolve(m.rule, self.classes.get(d))),
+                };
+                if id == NONE {
+                    continue;
                 }
-                for a in 0..nb {
-                    set(&mut to_ext, s * nb + a, ConnSet::all());
+                if let Some(t) = in_targets.get_mut(r) {
+                    t.push((d, id));
                 }
-                continue;
-            };
-            row.fill(ConnSet::none());
-            for m in rules.iter().filter_map(|&r| eg_rules.get(r)) {
-                for &d in &m.classes {
-                    if let Some(slot) = row.get_mut(d) {
-                        match &m.fixed {
-                            Some(p) => slot.union_with(p),
-                            None => slot.union_with(&resolve(m.rule, self.classes.get(d))),
-                        }
-                    }
-                }
-                if !m.atoms.is_empty() {
-                    let ports = m.fixed.clone().unwrap_or_else(|| resolve(m.rule, None));
-                    for a in m.atoms.iter().flat_map(Clone::clone) {
-                        union(&mut to_ext, s * nb + a, &ports);
+                let Some(ports) = sets.get(id) else { continue };
+                for a in m.atoms.iter().flat_map(Clone::clone) {
+                    if let Some(slot) = col.get_mut(a) {
+                        slot.union_with(ports);
+                        any_atom = true;
                     }
                 }
             }
-            for (d, out) in row.iter().enumerate() {
-                if out.is_empty() {
-                    continue;
+            for a in 0..na {
+                let id = match col.get_mut(a) {
+                    Some(c) if any_atom => sets.id(&std::mem::take(c)),
+                    _ => NONE,
+                };
+                if let Some(slot) = from_ext.get_mut(a * n + d) {
+                    *slot = id;
                 }
-                if let (Some(slot), Some(inn)) = (pod.get_mut(s * n + d), ingress.get(d * n + s)) {
-                    *slot = out.intersect(inn);
-                }
+            }
+        }
+        Rules {
+            in_isolated: ing.iter().map(Option::is_some).collect(),
+            in_by_src,
+            in_targets,
+            eg,
+            eg_matched: eg_rules,
+            from_ext,
+        }
+    }
+
+    /// The engine as rows, one source class at a time.
+    pub(super) fn rows(&self) -> Rows<'_> {
+        let mut sets = Interner::new();
+        let rules = self.rules(&mut sets);
+        let (n, nb) = (self.classes.len(), self.dst_atoms.len());
+        Rows {
+            cluster: self,
+            rules,
+            sets,
+            eg: vec![ConnSet::none(); n],
+            inn: vec![ConnSet::none(); n],
+            ext: vec![ConnSet::none(); nb],
+            touched: Vec::new(),
+            pod: vec![NONE; n],
+            to_ext: vec![NONE; nb],
+        }
+    }
+
+    /// The class of every workload (index = workload number).
+    pub(super) fn class_of(&self) -> &[usize] {
+        &self.class_of
+    }
+
+    /// Runs the engine: allowed connections between every pair of classes
+    /// and between classes and IP atoms.
+    pub fn reachability(&self) -> Reachability {
+        let (n, nb) = (self.classes.len(), self.dst_atoms.len());
+        let mut rows = self.rows();
+        let mut pod = vec![NONE; n * n];
+        let mut to_ext = vec![NONE; n * nb];
+        for s in 0..n {
+            let row = rows.row(s);
+            if let Some(out) = pod.get_mut(s * n..(s + 1) * n) {
+                out.copy_from_slice(row.pod);
+            }
+            if let Some(out) = to_ext.get_mut(s * nb..(s + 1) * nb) {
+                out.copy_from_slice(row.to_ext);
             }
         }
         Reachability {
             n,
+            nb,
+            sets: rows.sets.sets,
             pod,
-            from_ext,
+            from_ext: rows.rules.from_ext,
             to_ext,
         }
     }
@@ -315,7 +400,7 @@ impl Cluster {
     pub fn allowed<'r>(&self, r: &'r Reachability, src: usize, dst: usize) -> Option<&'r ConnSet> {
         let s = *self.class_of.get(src)?;
         let d = *self.class_of.get(dst)?;
-        r.pod.get(s * r.n + d)
+        r.set(*r.pod.get(s * r.n + d)?)
     }
 
     /// What source atom `atom` may open to workload `dst`.
@@ -326,7 +411,7 @@ impl Cluster {
         dst: usize,
     ) -> Option<&'r ConnSet> {
         let d = *self.class_of.get(dst)?;
-        r.from_ext.get(atom * r.n + d)
+        r.set(*r.from_ext.get(atom * r.n + d)?)
     }
 
     /// What workload `src` may open to destination atom `atom`.
@@ -337,19 +422,126 @@ impl Cluster {
         atom: usize,
     ) -> Option<&'r ConnSet> {
         let s = *self.class_of.get(src)?;
-        r.to_ext.get(s * self.dst_atoms.len() + atom)
+        r.set(*r.to_ext.get(s * r.nb + atom)?)
     }
 }
 
-fn set(v: &mut [ConnSet], i: usize, c: ConnSet) {
-    if let Some(slot) = v.get_mut(i) {
-        *slot = c;
-    }
+/// The policies matched against the classes, indexed by direction.
+struct Rules<'a> {
+    /// Per class: whether some policy isolates its ingress.
+    in_isolated: Vec<bool>,
+    /// Per source class: the ingress rules whose peers include it.
+    in_by_src: Vec<Vec<usize>>,
+    /// Per ingress rule: the classes it guards, with the id of the
+    /// (non-empty) ports it opens to each.
+    in_targets: Vec<Vec<(usize, u32)>>,
+    /// Per class: its egress rules; `None` = not isolated.
+    eg: Vec<Option<Vec<usize>>>,
+    eg_matched: Vec<Matched<'a>>,
+    /// Source atom to class, `[a * n + d]`.
+    from_ext: Vec<u32>,
 }
 
-fn union(v: &mut [ConnSet], i: usize, c: &ConnSet) {
-    if let Some(slot) = v.get_mut(i) {
-        slot.union_with(c);
+/// The engine computing one source class's row at a time, reusing its
+/// buffers (touched cells are reset after each row).
+pub(super) struct Rows<'c> {
+    cluster: &'c Cluster,
+    rules: Rules<'c>,
+    sets: Interner,
+    eg: Vec<ConnSet>,
+    inn: Vec<ConnSet>,
+    ext: Vec<ConnSet>,
+    touched: Vec<usize>,
+    pod: Vec<u32>,
+    to_ext: Vec<u32>,
+}
+
+/// One source class's allowed connections, as ids into `sets`.
+pub(super) struct Row<'r> {
+    /// To every class.
+    pub(super) pod: &'r [u32],
+    /// To every destination atom.
+    pub(super) to_ext: &'r [u32],
+    /// From every source atom to every class, `[a * n + d]`.
+    pub(super) from_ext: &'r [u32],
+    /// The connection sets the ids name.
+    pub(super) sets: &'r Interner,
+}
+
+impl Rows<'_> {
+    /// The allowed connections of source class `s` (empty rows when `s` is
+    /// out of range).
+    pub(super) fn row(&mut self, s: usize) -> Row<'_> {
+        let Rows {
+            cluster,
+            rules,
+            sets,
+            eg,
+            inn,
+            ext,
+            touched,
+            pod,
+            to_ext,
+        } = self;
+        // Ingress column: what every destination admits from `s`.
+        for &r in rules.in_by_src.get(s).into_iter().flatten() {
+            for &(d, id) in rules.in_targets.get(r).into_iter().flatten() {
+                if let (Some(slot), Some(ports)) = (inn.get_mut(d), sets.get(id)) {
+                    touched.push(d);
+                    slot.union_with(ports);
+                }
+            }
+        }
+        let in_isolated = |d: usize| rules.in_isolated.get(d).copied().unwrap_or(false);
+        if let Some(Some(eg_rules)) = rules.eg.get(s) {
+            for m in eg_rules.iter().filter_map(|&r| rules.eg_matched.get(r)) {
+                for &d in &m.classes {
+                    if let Some(slot) = eg.get_mut(d) {
+                        touched.push(d);
+                        match &m.fixed {
+                            Some(p) => slot.union_with(p),
+                            None => slot.union_with(&resolve(m.rule, cluster.classes.get(d))),
+                        }
+                    }
+                }
+                if !m.atoms.is_empty() {
+                    let ports = m.fixed.clone().unwrap_or_else(|| resolve(m.rule, None));
+                    for a in m.atoms.iter().flat_map(Clone::clone) {
+                        if let Some(slot) = ext.get_mut(a) {
+                            slot.union_with(&ports);
+                        }
+                    }
+                }
+            }
+            for (d, (out, e)) in pod.iter_mut().zip(eg.iter()).enumerate() {
+                *out = match inn.get(d) {
+                    _ if e.is_empty() => NONE,
+                    Some(i) if in_isolated(d) => sets.id(&e.intersect(i)),
+                    _ => sets.id(e),
+                };
+            }
+            for (out, e) in to_ext.iter_mut().zip(ext.iter_mut()) {
+                *out = sets.id(&std::mem::take(e));
+            }
+        } else {
+            for (d, (out, i)) in pod.iter_mut().zip(inn.iter()).enumerate() {
+                *out = if in_isolated(d) { sets.id(i) } else { ALL };
+            }
+            to_ext.fill(ALL);
+        }
+        for d in touched.drain(..) {
+            for v in [&mut *eg, &mut *inn] {
+                if let Some(slot) = v.get_mut(d) {
+                    *slot = ConnSet::none();
+                }
+            }
+        }
+        Row {
+            pod,
+            to_ext,
+            from_ext: &rules.from_ext,
+            sets,
+        }
     }
 }
 
@@ -384,6 +576,15 @@ impl Reachability {
 
     /// How many class pairs allow something (a cheap summary).
     pub fn allowed_class_pairs(&self) -> usize {
-        self.pod.iter().filter(|c| !c.is_empty()).count()
+        self.pod.iter().filter(|&&id| id != NONE).count()
+    }
+
+    /// Number of distinct connection sets in the result.
+    pub fn distinct_sets(&self) -> usize {
+        self.sets.len()
+    }
+
+    fn set(&self, id: u32) -> Option<&ConnSet> {
+        self.sets.get(usize::try_from(id).ok()?)
     }
 }
