@@ -9,6 +9,8 @@
 //! - [`grade`]: grading a task from evidence (workspace objects, answers).
 //! - [`labtest`]: `seclab test`, proving start fails, solution passes and
 //!   wrong attempts fail.
+//! - [`session`]: the student's operations (start, reset, grade and
+//!   record, hints, answers), shared by the CLI and the TUI.
 //! - [`progress`], [`config`]: the student's state on disk.
 //! - [`shell`]: the thin layers that touch the world (workspace files).
 //! - [`yaml`]: YAML/JSON documents with field positions.
@@ -28,6 +30,7 @@ pub mod lab;
 pub mod labtest;
 pub mod progress;
 pub mod runtime;
+pub mod session;
 pub mod shell;
 pub mod ui;
 pub mod yaml;

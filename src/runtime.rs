@@ -21,14 +21,14 @@ use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::app::{Availability, Effect, Graded, Model, Msg, update};
-use crate::commands::student::{
-    absolute, grade_snapshot, load_progress, record, record_answer, reset_workspace, reveal_hint,
-    start_workspace, workspace_of,
-};
 use crate::config;
 use crate::error::{EXIT_OK, Outcome};
 use crate::grade::{ANSWERS_FILE, Snapshot};
 use crate::lab::{Catalog, LabFiles};
+use crate::session::{
+    absolute, grade_snapshot, load_progress, record, record_answer, reset_workspace, reveal_hint,
+    start_workspace, workspace_of,
+};
 use crate::shell::watch;
 
 /// How often the spinner moves while work is in flight.

@@ -99,7 +99,7 @@ impl AnswerForm {
     /// A form for `task`'s questions, filled in from the task's current
     /// answers; `None` when the task asks none.
     pub fn new(lab: &str, task: &TaskSpec, answers: Option<&Value>) -> Option<Self> {
-        let questions: Vec<Question> = crate::commands::student::questions(task)
+        let questions: Vec<Question> = crate::session::questions(task)
             .into_iter()
             .map(|(id, quiz)| {
                 let mut q = Question {

@@ -11,14 +11,16 @@ use serde_json::{Value, json};
 
 use crate::cli::{Output, ProgressOutput};
 use crate::commands::Ctx;
-use crate::config;
 use crate::error::{EXIT_OK, Outcome};
-use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
+use crate::grade::TaskResult;
 use crate::junit::{self, JunitCase};
-use crate::lab::validate::rendered;
 use crate::lab::{Lab, TaskSpec};
-use crate::progress::{self, Progress, TaskState, now_unix};
-use crate::shell::{files, watch};
+use crate::progress::{self, TaskState};
+use crate::session::{
+    absolute, grade_once, load_progress, record, record_answer, reset_workspace, reveal_hint,
+    start_workspace, state, task, tasks_of, workspace_of,
+};
+use crate::shell::watch;
 
 fn needs_words(needs: &std::collections::BTreeSet<Need>) -> Vec<String> {
     needs.iter().map(ToString::to_string).collect()
@@ -75,49 +77,6 @@ pub fn list(ctx: &Ctx, output: Output, intro: bool) -> anyhow::Result<Outcome> {
         println!("All commands: seclab --help");
     }
     Ok(Outcome(EXIT_OK))
-}
-
-fn state() -> anyhow::Result<PathBuf> {
-    config::state_dir()
-}
-
-/// Loads the student's progress from the state dir, re-owned by the
-/// current student id.
-pub fn load_progress(state: &Path) -> anyhow::Result<(Progress, crate::lab::Student)> {
-    let student = config::student(state)?;
-    let mut p = progress::load(state, &student.id, now_unix())?;
-    if p.student != student.id {
-        // Progress belongs to one student; a new id starts a new record.
-        eprintln!(
-            "note: progress was recorded for `{}`; now recording for `{}`",
-            p.student, student.id
-        );
-        p.student.clone_from(&student.id);
-    }
-    Ok((p, student))
-}
-
-fn task<'a>(lab: &'a Lab, id: &str) -> anyhow::Result<&'a TaskSpec> {
-    lab.spec.task(id).ok_or_else(|| {
-        anyhow::anyhow!(
-            "lab `{}` has no task `{id}`; tasks: {}",
-            lab.spec.id,
-            lab.spec
-                .tasks
-                .iter()
-                .map(|t| t.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
-}
-
-/// The task named, or every task of the lab when none is.
-fn tasks_of<'a>(lab: &'a Lab, task_id: Option<&str>) -> anyhow::Result<Vec<&'a TaskSpec>> {
-    Ok(match task_id {
-        Some(t) => vec![task(lab, t)?],
-        None => lab.spec.tasks.iter().collect(),
-    })
 }
 
 /// `seclab show`.
@@ -185,47 +144,6 @@ pub fn show(
     Ok(Outcome(EXIT_OK))
 }
 
-/// A lab's workspace: `SECLAB_WORKSPACE`, else the one recorded at
-/// `start`, else `./seclab/<lab>`.
-pub fn workspace_of(p: &Progress, lab: &str) -> PathBuf {
-    if let Some(ws) = std::env::var_os("SECLAB_WORKSPACE").filter(|w| !w.is_empty()) {
-        return PathBuf::from(ws);
-    }
-    p.labs
-        .get(lab)
-        .and_then(|l| l.workspace.clone())
-        .unwrap_or_else(|| PathBuf::from("seclab").join(lab))
-}
-
-/// `p`, made absolute against the current directory.
-pub fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
-    } else {
-        Ok(std::env::current_dir()?.join(p))
-    }
-}
-
-/// Creates `lab`'s workspace at `workspace` from its rendered start files
-/// and records it in progress; returns the absolute root and the backup of
-/// what `force` replaced.
-pub fn start_workspace(
-    lab: &Lab,
-    workspace: &Path,
-    force: bool,
-) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
-    let lab_id = &lab.spec.id;
-    let st = state()?;
-    let (mut p, student) = load_progress(&st)?;
-    let root = absolute(workspace)?;
-    let start_files = rendered(lab, "start/", &student)?;
-    let backup = files::create(&root, &start_files, force, &st.join("backups").join(lab_id))?;
-    let lp = p.lab_mut(lab_id, &lab.content_hash);
-    lp.workspace = Some(root.clone());
-    progress::save(&st, &p)?;
-    Ok((root, backup))
-}
-
 /// `seclab start`.
 pub fn start(
     ctx: &Ctx,
@@ -258,36 +176,6 @@ pub fn reset(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<O
         root.display()
     );
     Ok(Outcome(EXIT_OK))
-}
-
-/// Restores `lab`'s workspace (or one task's files) to the start state
-/// after a backup; returns the root and the backup.
-pub fn reset_workspace(lab: &Lab, task_id: Option<&str>) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let lab_id = &lab.spec.id;
-    let st = state()?;
-    let (p, student) = load_progress(&st)?;
-    let root = absolute(&workspace_of(&p, lab_id))?;
-    let start_files = rendered(lab, "start/", &student)?;
-    let paths = match task_id {
-        Some(t) => {
-            let t = task(lab, t)?;
-            if t.files.is_empty() {
-                anyhow::bail!(
-                    "task `{}` names no files to reset; reset the whole lab instead",
-                    t.id
-                );
-            }
-            Some(t.files.clone())
-        }
-        None => None,
-    };
-    let backup = files::reset(
-        &root,
-        &start_files,
-        paths.as_deref(),
-        &st.join("backups").join(lab_id),
-    )?;
-    Ok((root, backup))
 }
 
 /// Prints one task result for people.
@@ -344,38 +232,6 @@ pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
         }
     }
     s
-}
-
-/// Grades `tasks` of `lab` against the workspace at `root` (offline: no
-/// cluster).
-pub fn grade_once(lab: &Lab, tasks: &[&TaskSpec], root: &Path) -> anyhow::Result<Vec<TaskResult>> {
-    Ok(grade_snapshot(lab, tasks, root)?.0)
-}
-
-/// Like [`grade_once`], also returning the snapshot (answers, objects).
-pub fn grade_snapshot(
-    lab: &Lab,
-    tasks: &[&TaskSpec],
-    root: &Path,
-) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
-    let ws = files::read_workspace(root)?;
-    let snap = Snapshot::from_files(&ws);
-    let results = tasks
-        .iter()
-        .map(|t| grade_task_with_images(t, &snap, None, Some(&lab.spec.images)))
-        .collect();
-    Ok((results, snap))
-}
-
-/// Records gradings in the progress file of the state dir `st`.
-pub fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
-    let (mut p, _) = load_progress(st)?;
-    let now = now_unix();
-    let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
-    for r in results {
-        lp.record(&r.task, r.status, now);
-    }
-    progress::save(st, &p)
 }
 
 /// `seclab check`.
@@ -438,19 +294,6 @@ pub fn check(
     Ok(first)
 }
 
-/// Reveals the next hint of a task and saves progress; `None` when all
-/// are revealed.
-pub fn reveal_hint(lab: &Lab, t: &TaskSpec) -> anyhow::Result<Option<usize>> {
-    let st = state()?;
-    let (mut p, _) = load_progress(&st)?;
-    let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
-    let revealed = lp.reveal_hint(&t.id, t.hints.len());
-    if revealed.is_some() {
-        progress::save(&st, &p)?;
-    }
-    Ok(revealed)
-}
-
 /// `seclab hint`.
 pub fn hint(ctx: &Ctx, lab_id: &str, task_id: &str) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
@@ -467,84 +310,6 @@ pub fn hint(ctx: &Ctx, lab_id: &str, task_id: &str) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome(EXIT_OK))
-}
-
-/// The questions of a task a student answers: quizzes (with their
-/// choices) and flags (`None`: a free text), in lab order.
-pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::QuizCheck>)> {
-    use seclab_checkers::CheckSpec;
-    t.checks
-        .iter()
-        .filter_map(|c| match c {
-            CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
-            CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
-            // Every other checker grades files, not answers.
-            _ => None,
-        })
-        .collect()
-}
-
-/// Records an answer of task `t` in the workspace's `answers.yaml`,
-/// checking its shape first; returns the question id and the workspace.
-pub fn record_answer(
-    lab: &Lab,
-    t: &TaskSpec,
-    question: Option<&str>,
-    value: &[String],
-) -> anyhow::Result<(String, PathBuf)> {
-    let (lab_id, task_id) = (&lab.spec.id, &t.id);
-    let questions = questions(t);
-    let ids = || {
-        questions
-            .iter()
-            .map(|(id, _)| *id)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let (qid, quiz) = match question {
-        Some(q) => *questions.iter().find(|(id, _)| *id == q).ok_or_else(|| {
-            anyhow::anyhow!(
-                "task `{task_id}` has no question `{q}`; questions: {}",
-                ids()
-            )
-        })?,
-        None if questions.len() == 1 => questions[0],
-        None if questions.is_empty() => anyhow::bail!("task `{task_id}` asks no question"),
-        None => anyhow::bail!(
-            "task `{task_id}` asks several questions; pick one with --question ({})",
-            ids()
-        ),
-    };
-    let stored = match quiz {
-        Some(q) => {
-            // Validate the shape now, so a typo is caught before grading.
-            q.normalise(value)
-                .with_context(|| format!("question `{qid}`"))?;
-            if q.multiple {
-                Value::from(
-                    value
-                        .iter()
-                        .flat_map(|v| v.split(','))
-                        .map(|v| v.trim().to_string())
-                        .collect::<Vec<_>>(),
-                )
-            } else {
-                Value::from(value.join(" "))
-            }
-        }
-        None => Value::from(value.join(" ")),
-    };
-    let st = state()?;
-    let (p, _) = load_progress(&st)?;
-    let root = absolute(&workspace_of(&p, lab_id))?;
-    if !root.is_dir() {
-        anyhow::bail!(
-            "{} does not exist; run `seclab start {lab_id}` first",
-            root.display()
-        );
-    }
-    files::write_answer(&root, task_id, qid, stored)?;
-    Ok((qid.to_string(), root))
 }
 
 /// `seclab answer`.

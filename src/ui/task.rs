@@ -60,7 +60,7 @@ pub fn text(m: &Model, _width: u16) -> Text<'static> {
         return Text::default();
     };
     let mut lines = markdown::render(&lab.instructions(task), theme, m.no_color);
-    let questions = crate::commands::student::questions(task);
+    let questions = crate::session::questions(task);
     if !questions.is_empty() {
         lines.push(Line::default());
         lines.push(Line::from(Span::styled("Questions", theme.heading())));

@@ -1,0 +1,255 @@
+//! The student's operations, shared by the CLI (`commands::student`) and
+//! the TUI (`runtime`): load progress, find and create the workspace,
+//! reset it, grade it and record the result, reveal hints, record answers.
+//! Nothing here prints; callers decide how to tell the student.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+use crate::config;
+use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
+use crate::lab::validate::rendered;
+use crate::lab::{Lab, TaskSpec};
+use crate::progress::{self, Progress, now_unix};
+use crate::shell::files;
+
+/// The state directory (see [`crate::config::state_dir`]).
+pub fn state() -> anyhow::Result<PathBuf> {
+    config::state_dir()
+}
+
+/// Loads the student's progress from the state dir, re-owned by the
+/// current student id.
+pub fn load_progress(state: &Path) -> anyhow::Result<(Progress, crate::lab::Student)> {
+    let student = config::student(state)?;
+    let mut p = progress::load(state, &student.id, now_unix())?;
+    if p.student != student.id {
+        // Progress belongs to one student; a new id starts a new record.
+        eprintln!(
+            "note: progress was recorded for `{}`; now recording for `{}`",
+            p.student, student.id
+        );
+        p.student.clone_from(&student.id);
+    }
+    Ok((p, student))
+}
+
+/// The task `id` of `lab`, or an error listing the tasks there are.
+pub fn task<'a>(lab: &'a Lab, id: &str) -> anyhow::Result<&'a TaskSpec> {
+    lab.spec.task(id).ok_or_else(|| {
+        anyhow::anyhow!(
+            "lab `{}` has no task `{id}`; tasks: {}",
+            lab.spec.id,
+            lab.spec
+                .tasks
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// The task named, or every task of the lab when none is.
+pub fn tasks_of<'a>(lab: &'a Lab, task_id: Option<&str>) -> anyhow::Result<Vec<&'a TaskSpec>> {
+    Ok(match task_id {
+        Some(t) => vec![task(lab, t)?],
+        None => lab.spec.tasks.iter().collect(),
+    })
+}
+
+/// A lab's workspace: `SECLAB_WORKSPACE`, else the one recorded at
+/// `start`, else `./seclab/<lab>`.
+pub fn workspace_of(p: &Progress, lab: &str) -> PathBuf {
+    if let Some(ws) = std::env::var_os("SECLAB_WORKSPACE").filter(|w| !w.is_empty()) {
+        return PathBuf::from(ws);
+    }
+    p.labs
+        .get(lab)
+        .and_then(|l| l.workspace.clone())
+        .unwrap_or_else(|| PathBuf::from("seclab").join(lab))
+}
+
+/// `p`, made absolute against the current directory.
+pub fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
+/// Creates `lab`'s workspace at `workspace` from its rendered start files
+/// and records it in progress; returns the absolute root and the backup of
+/// what `force` replaced.
+pub fn start_workspace(
+    lab: &Lab,
+    workspace: &Path,
+    force: bool,
+) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    let lab_id = &lab.spec.id;
+    let st = state()?;
+    let (mut p, student) = load_progress(&st)?;
+    let root = absolute(workspace)?;
+    let start_files = rendered(lab, "start/", &student)?;
+    let backup = files::create(&root, &start_files, force, &st.join("backups").join(lab_id))?;
+    let lp = p.lab_mut(lab_id, &lab.content_hash);
+    lp.workspace = Some(root.clone());
+    progress::save(&st, &p)?;
+    Ok((root, backup))
+}
+
+/// Restores `lab`'s workspace (or one task's files) to the start state
+/// after a backup; returns the root and the backup.
+pub fn reset_workspace(lab: &Lab, task_id: Option<&str>) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let lab_id = &lab.spec.id;
+    let st = state()?;
+    let (p, student) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    let start_files = rendered(lab, "start/", &student)?;
+    let paths = match task_id {
+        Some(t) => {
+            let t = task(lab, t)?;
+            if t.files.is_empty() {
+                anyhow::bail!(
+                    "task `{}` names no files to reset; reset the whole lab instead",
+                    t.id
+                );
+            }
+            Some(t.files.clone())
+        }
+        None => None,
+    };
+    let backup = files::reset(
+        &root,
+        &start_files,
+        paths.as_deref(),
+        &st.join("backups").join(lab_id),
+    )?;
+    Ok((root, backup))
+}
+
+/// Grades `tasks` of `lab` against the workspace at `root` (offline: no
+/// cluster).
+pub fn grade_once(lab: &Lab, tasks: &[&TaskSpec], root: &Path) -> anyhow::Result<Vec<TaskResult>> {
+    Ok(grade_snapshot(lab, tasks, root)?.0)
+}
+
+/// Like [`grade_once`], also returning the snapshot (answers, objects).
+pub fn grade_snapshot(
+    lab: &Lab,
+    tasks: &[&TaskSpec],
+    root: &Path,
+) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
+    let ws = files::read_workspace(root)?;
+    let snap = Snapshot::from_files(&ws);
+    let results = tasks
+        .iter()
+        .map(|t| grade_task_with_images(t, &snap, None, Some(&lab.spec.images)))
+        .collect();
+    Ok((results, snap))
+}
+
+/// Records gradings in the progress file of the state dir `st`.
+pub fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
+    let (mut p, _) = load_progress(st)?;
+    let now = now_unix();
+    let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
+    for r in results {
+        lp.record(&r.task, r.status, now);
+    }
+    progress::save(st, &p)
+}
+
+/// Reveals the next hint of a task and saves progress; `None` when all
+/// are revealed.
+pub fn reveal_hint(lab: &Lab, t: &TaskSpec) -> anyhow::Result<Option<usize>> {
+    let st = state()?;
+    let (mut p, _) = load_progress(&st)?;
+    let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
+    let revealed = lp.reveal_hint(&t.id, t.hints.len());
+    if revealed.is_some() {
+        progress::save(&st, &p)?;
+    }
+    Ok(revealed)
+}
+
+/// The questions of a task a student answers: quizzes (with their
+/// choices) and flags (`None`: a free text), in lab order.
+pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::QuizCheck>)> {
+    use seclab_checkers::CheckSpec;
+    t.checks
+        .iter()
+        .filter_map(|c| match c {
+            CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
+            CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
+            // Every other checker grades files, not answers.
+            _ => None,
+        })
+        .collect()
+}
+
+/// Records an answer of task `t` in the workspace's `answers.yaml`,
+/// checking its shape first; returns the question id and the workspace.
+pub fn record_answer(
+    lab: &Lab,
+    t: &TaskSpec,
+    question: Option<&str>,
+    value: &[String],
+) -> anyhow::Result<(String, PathBuf)> {
+    let (lab_id, task_id) = (&lab.spec.id, &t.id);
+    let questions = questions(t);
+    let ids = || {
+        questions
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (qid, quiz) = match question {
+        Some(q) => *questions.iter().find(|(id, _)| *id == q).ok_or_else(|| {
+            anyhow::anyhow!(
+                "task `{task_id}` has no question `{q}`; questions: {}",
+                ids()
+            )
+        })?,
+        None if questions.len() == 1 => questions[0],
+        None if questions.is_empty() => anyhow::bail!("task `{task_id}` asks no question"),
+        None => anyhow::bail!(
+            "task `{task_id}` asks several questions; pick one with --question ({})",
+            ids()
+        ),
+    };
+    let stored = match quiz {
+        Some(q) => {
+            // Validate the shape now, so a typo is caught before grading.
+            q.normalise(value)
+                .with_context(|| format!("question `{qid}`"))?;
+            if q.multiple {
+                Value::from(
+                    value
+                        .iter()
+                        .flat_map(|v| v.split(','))
+                        .map(|v| v.trim().to_string())
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                Value::from(value.join(" "))
+            }
+        }
+        None => Value::from(value.join(" ")),
+    };
+    let st = state()?;
+    let (p, _) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    if !root.is_dir() {
+        anyhow::bail!(
+            "{} does not exist; run `seclab start {lab_id}` first",
+            root.display()
+        );
+    }
+    files::write_answer(&root, task_id, qid, stored)?;
+    Ok((qid.to_string(), root))
+}
