@@ -77,6 +77,8 @@ fn misspelt_field_is_located_and_exit_2() {
     // `titel:` is on line 3 of lab.yaml.
     assert!(r.stderr.contains("tiny/lab.yaml:3:"), "{}", r.stderr);
     assert!(r.stderr.contains("titel"), "{}", r.stderr);
+    // The offending line is shown under the message, a caret at the column.
+    assert!(r.stderr.contains("3 | titel: Tiny\n  | ^"), "{}", r.stderr);
 }
 
 #[test]
