@@ -283,7 +283,20 @@ fn bad_policy(spec: &str) -> (Option<i32>, String, String) {
         ),
     );
     let o = seclab(&["scan", "netpol", path(dir.path())]);
-    (o.status.code(), stderr(&o), path(&file).to_owned())
+    (
+        o.status.code(),
+        first_line(&stderr(&o)),
+        path(&file).to_owned(),
+    )
+}
+
+/// The located message: the first line of stderr (a snippet of the
+/// offending line follows it).
+fn first_line(err: &str) -> String {
+    err.lines()
+        .next()
+        .map(|l| format!("{l}\n"))
+        .unwrap_or_default()
 }
 
 #[test]
@@ -295,7 +308,7 @@ fn bad_cidr_is_exit_2_located_and_named() {
     assert_eq!(
         err,
         format!(
-            "error: {file}:14:15: NetworkPolicy x/broken: bad CIDR \"10.0.0.0/33\" (prefix length above 32) in spec.ingress[0].from[0].ipBlock.cidr\n"
+            "{file}:14:15: NetworkPolicy x/broken: bad CIDR \"10.0.0.0/33\" (prefix length above 32) in spec.ingress[0].from[0].ipBlock.cidr\n"
         )
     );
 }
@@ -308,7 +321,7 @@ fn unknown_operator_is_exit_2_located_and_named() {
     assert_eq!(code, Some(2));
     assert!(
         err.starts_with(&format!(
-            "error: {file}:13:17: NetworkPolicy x/broken: unknown operator \"Maybe\""
+            "{file}:13:17: NetworkPolicy x/broken: unknown operator \"Maybe\""
         )),
         "{err}"
     );
@@ -328,7 +341,7 @@ fn port_out_of_range_is_exit_2_located_and_named() {
         assert_eq!(
             err,
             format!(
-                "error: {file}:13:{col}: NetworkPolicy x/broken: port {port} is outside 1-65535 in spec.egress[0].ports[0].port\n"
+                "{file}:13:{col}: NetworkPolicy x/broken: port {port} is outside 1-65535 in spec.egress[0].ports[0].port\n"
             )
         );
     }
@@ -337,9 +350,7 @@ fn port_out_of_range_is_exit_2_located_and_named() {
     );
     assert_eq!(code, Some(2));
     assert!(
-        err.starts_with(&format!(
-            "error: {file}:14:16: NetworkPolicy x/broken: port 70000"
-        )),
+        err.starts_with(&format!("{file}:14:16: NetworkPolicy x/broken: port 70000")),
         "{err}"
     );
 }
@@ -365,9 +376,9 @@ fn policies_in_a_typed_list_are_read_and_located() {
     let o = seclab(&["scan", "netpol", "-o", "connlist", path(dir.path())]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
-        stderr(&o),
+        first_line(&stderr(&o)),
         format!(
-            "error: {}:4:48: NetworkPolicy x/bad: unknown policy type \"Sideways\" (want Ingress or Egress) in spec.policyTypes[0]\n",
+            "{}:4:48: NetworkPolicy x/bad: unknown policy type \"Sideways\" (want Ingress or Egress) in spec.policyTypes[0]\n",
             path(&file)
         )
     );
@@ -416,10 +427,7 @@ fn bad_files_and_expectations_are_exit_2() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).starts_with(&format!(
-            "error: {}:2: expected `SRC => DST : CONNS`",
-            path(&exp)
-        )),
+        stderr(&o).starts_with(&format!("{}:2: expected `SRC => DST : CONNS`", path(&exp))),
         "{}",
         stderr(&o)
     );

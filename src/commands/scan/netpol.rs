@@ -18,7 +18,7 @@ use seclab_checkers::netpol::{
 };
 
 use crate::cli::{NetpolArgs, NetpolOutput};
-use crate::error::{EXIT_USAGE, InputError, Outcome};
+use crate::error::{InputError, Outcome};
 use crate::grade::Snapshot;
 use crate::shell::manifests::{load_paths, manifest_files};
 
@@ -41,10 +41,8 @@ pub fn run(args: &NetpolArgs) -> anyhow::Result<Outcome> {
             eprint!("{}", s.err);
             Ok(Outcome::from_ok(s.ok))
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(Outcome(EXIT_USAGE))
-        }
+        // Located: main prints `path:line:col: ...` and exits 2.
+        Err(e) => Err(e.into()),
     }
 }
 
