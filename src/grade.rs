@@ -148,26 +148,28 @@ impl Snapshot {
     /// Where `path` (a field path inside `obj`) sits in the file `obj`
     /// came from; the nearest existing parent when the field is absent.
     pub fn position(&self, obj: &KubeObject, path: &str) -> Option<crate::yaml::Pos> {
+        let (d, prefix) = self.doc_of(obj)?;
+        d.locate(&format!("{prefix}{path}"))
+            .or_else(|| d.locate(prefix.trim_end_matches('.')))
+    }
+
+    /// The document `obj` came from, and the path prefix of `obj` inside
+    /// it (`items[i].` for an item of a list, else empty).
+    fn doc_of(&self, obj: &KubeObject) -> Option<(&Document, &str)> {
         let src = obj.source.as_ref()?;
         let d = self.docs.get(&(src.clone(), obj.doc))?;
         let prefix = self
             .prefixes
             .get(&(src.clone(), obj.doc, obj.display_name()))
             .map_or("", String::as_str);
-        d.locate(&format!("{prefix}{path}"))
-            .or_else(|| d.locate(prefix.trim_end_matches('.')))
+        Some((d, prefix))
     }
 
     /// Where the *key* of field `path` inside `obj` sits (for findings about
     /// the field's name, such as an unknown field); like [`Self::position`]
     /// when the field is not a mapping entry.
     pub fn key_position(&self, obj: &KubeObject, path: &str) -> Option<crate::yaml::Pos> {
-        let src = obj.source.as_ref()?;
-        let d = self.docs.get(&(src.clone(), obj.doc))?;
-        let prefix = self
-            .prefixes
-            .get(&(src.clone(), obj.doc, obj.display_name()))
-            .map_or("", String::as_str);
+        let (d, prefix) = self.doc_of(obj)?;
         d.locate_key(&format!("{prefix}{path}"))
             .or_else(|| d.locate(prefix.trim_end_matches('.')))
     }

@@ -2,6 +2,8 @@
 //! denied case, plus malformed policies (clear errors, no panic), the
 //! expectation parser, grading and the 80-column matrix.
 
+mod common;
+
 use std::fmt::Write as _;
 
 use seclab_checkers::netpol::{self, Cluster, NetpolError, matrix, parse_connlist};
@@ -45,16 +47,8 @@ spec:
     spec: {containers: [{name: c, image: x}]}
 ";
 
-fn objects(yaml: &str) -> Vec<KubeObject> {
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(yaml).expect("test YAML");
-    docs.into_iter()
-        .filter(|d| !d.is_null())
-        .map(KubeObject::new)
-        .collect()
-}
-
 fn try_run(policies: &str) -> Result<String, NetpolError> {
-    let (cluster, _) = Cluster::from_objects(&objects(&format!("{BASE}---\n{policies}")))?;
+    let (cluster, _) = Cluster::from_objects(&common::objects(&format!("{BASE}---\n{policies}")))?;
     Ok(cluster.connections().to_connlist_text())
 }
 
@@ -312,7 +306,7 @@ kind: List
 items:
 - {kind: Service, metadata: {name: svc}}
 ";
-    let (cluster, notes) = Cluster::from_objects(&objects(yaml)).expect("valid");
+    let (cluster, notes) = Cluster::from_objects(&common::objects(yaml)).expect("valid");
     let names: Vec<String> = cluster.workloads().map(ToString::to_string).collect();
     assert_eq!(names, ["default/web-5d9[ReplicaSet]", "default/solo[Pod]"]);
     assert!(notes.iter().any(|n| n.object == "Service default/svc"));
@@ -376,7 +370,7 @@ fn odd_shapes_never_panic() {
     ];
     for s in shapes {
         let yaml = format!("kind: NetworkPolicy\nmetadata: {{name: odd}}\n{s}\n");
-        let r = Cluster::from_objects(&objects(&yaml));
+        let r = Cluster::from_objects(&common::objects(&yaml));
         if let Err(e) = r {
             assert!(
                 e.to_string().starts_with("NetworkPolicy default/odd: "),
@@ -424,7 +418,7 @@ lab/b[Deployment] => lab/c[Deployment] : TCP 5432
 
 #[test]
 fn grade_names_each_differing_pair() {
-    let objs = objects(&format!("{BASE}---\n{LAB}"));
+    let objs = common::objects(&format!("{BASE}---\n{LAB}"));
     let exp = parse_connlist(EXPECTED).expect("valid expectation");
     let v = netpol::grade(&objs, &exp);
     assert_eq!(v.status, Status::Fail);
@@ -462,7 +456,7 @@ fn connlist_parse_errors_name_the_line() {
 
 #[test]
 fn matrix_at_80_columns_marks_differences() {
-    let objs = objects(&format!("{BASE}---\n{LAB}"));
+    let objs = common::objects(&format!("{BASE}---\n{LAB}"));
     let (cluster, _) = Cluster::from_objects(&objs).expect("valid");
     let list = cluster.connections();
     let exp = parse_connlist(EXPECTED).expect("valid expectation");
@@ -510,7 +504,7 @@ fn matrix_of_twelve_workloads_fits_80_columns() {
         "p",
         "  podSelector: {matchLabels: {app: w0}}\n  ingress:\n  - ports: [{port: 8080}, {port: 8443}, {port: 53, protocol: UDP}]",
     ));
-    let (cluster, _) = Cluster::from_objects(&objects(&yaml)).expect("valid");
+    let (cluster, _) = Cluster::from_objects(&common::objects(&yaml)).expect("valid");
     let m = matrix::build(&cluster.connections(), None);
     assert_eq!((m.rows.len(), m.cols.len()), (13, 13));
     let text = matrix::render(&m, 80);

@@ -3,20 +3,12 @@
 //! the controller replacing the aggregated role's own rules — as the
 //! Kubernetes docs and the clusterrole-aggregation controller describe.
 
-use seclab_checkers::KubeObject;
+mod common;
+
 use seclab_checkers::rbac::{Policy, Request, ResourceRef};
 
-fn objects(yaml: &str) -> Vec<KubeObject> {
-    serde_saphyr::from_multiple::<serde_json::Value>(yaml)
-        .unwrap_or_else(|e| panic!("test YAML: {e}"))
-        .into_iter()
-        .filter(|v| !v.is_null())
-        .map(KubeObject::new)
-        .collect()
-}
-
 fn policy(yaml: &str) -> Policy {
-    Policy::from_objects(&objects(yaml))
+    Policy::from_objects(&common::objects(yaml))
         .unwrap_or_else(|e| panic!("policy: {e}"))
         .0
 }
@@ -94,7 +86,8 @@ roleRef: {kind: ClusterRole, name: expr}
 
 #[test]
 fn aggregated_cluster_roles() {
-    let (p, notes) = Policy::from_objects(&objects(AGGREGATED)).unwrap_or_else(|e| panic!("{e}"));
+    let (p, notes) =
+        Policy::from_objects(&common::objects(AGGREGATED)).unwrap_or_else(|e| panic!("{e}"));
     let d = p.can(&Request::resource(
         "mon",
         "list",

@@ -2,21 +2,13 @@
 //! (<https://kubernetes.io/docs/reference/access-authn-authz/rbac/>) and the
 //! upstream authorizer's rules, each as a YAML literal.
 
-use seclab_checkers::KubeObject;
+mod common;
+
 use seclab_checkers::rbac::{Policy, Request, ResourceRef, RiskKind, Subject};
 use serde_json::json;
 
-fn objects(yaml: &str) -> Vec<KubeObject> {
-    serde_saphyr::from_multiple::<serde_json::Value>(yaml)
-        .unwrap_or_else(|e| panic!("test YAML: {e}"))
-        .into_iter()
-        .filter(|v| !v.is_null())
-        .map(KubeObject::new)
-        .collect()
-}
-
 fn policy(yaml: &str) -> Policy {
-    Policy::from_objects(&objects(yaml))
+    Policy::from_objects(&common::objects(yaml))
         .unwrap_or_else(|e| panic!("policy: {e}"))
         .0
 }
@@ -351,7 +343,7 @@ fn service_account_subjects_and_implied_groups() {
 fn role_binding_service_account_defaults_to_binding_namespace() {
     // Upstream appliesToUser: a RoleBinding's ServiceAccount subject without
     // a namespace means the binding's namespace.
-    let (p, notes) = Policy::from_objects(&objects(
+    let (p, notes) = Policy::from_objects(&common::objects(
         r#"
 kind: Role
 metadata: {namespace: app, name: r}
@@ -376,7 +368,7 @@ roleRef: {kind: Role, name: r}
 
 #[test]
 fn missing_roles_grant_nothing_but_cluster_admin_is_built_in() {
-    let (p, notes) = Policy::from_objects(&objects(
+    let (p, notes) = Policy::from_objects(&common::objects(
         r#"
 kind: Role
 metadata: {namespace: other, name: r}

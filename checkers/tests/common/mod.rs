@@ -46,3 +46,18 @@ pub fn conformance_dir(sub: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// The Kubernetes objects of a multi-document YAML literal (empty
+/// documents dropped), not tied to a file.
+///
+/// # Panics
+/// When the YAML does not parse: a broken test literal.
+#[allow(dead_code)]
+pub fn objects(yaml: &str) -> Vec<seclab_checkers::KubeObject> {
+    serde_saphyr::from_multiple::<serde_json::Value>(yaml)
+        .unwrap_or_else(|e| panic!("test YAML: {e}"))
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .map(seclab_checkers::KubeObject::new)
+        .collect()
+}
