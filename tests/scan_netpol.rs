@@ -458,20 +458,13 @@ fn np_guard_golden_connlists_through_the_cli() {
     let Some(dir) = conformance::conformance_dir("netpol") else {
         return;
     };
-    let index = std::fs::read_to_string(dir.join("INDEX.tsv")).expect("INDEX.tsv");
-    let mut lines = index.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (c_scn, c_cat, c_quirk) = (col("scenario"), col("category"), col("quirks"));
     let (mut total, mut failures) = (0, Vec::new());
-    for row in lines.filter(|l| !l.trim().is_empty()) {
-        let cells: Vec<&str> = row.split('\t').collect();
-        let get = |i: usize| cells.get(i).copied().unwrap_or("");
-        if get(c_cat) != "core" || !matches!(get(c_quirk), "-" | "") {
+    for row in conformance::netpol_scenarios(&dir) {
+        if !row.gated() {
             continue;
         }
         total += 1;
-        let sdir = dir.join(get(c_scn));
+        let sdir = dir.join(&row.name);
         let expected = sdir.join("expected_connlist.txt");
         let o = seclab(&[
             "scan",
@@ -486,7 +479,7 @@ fn np_guard_golden_connlists_through_the_cli() {
         if o.status.code() != Some(0) || !want.lines().eq(stdout(&o).lines()) {
             failures.push(format!(
                 "{}: exit {:?}: {}",
-                get(c_scn),
+                row.name,
                 o.status.code(),
                 stderr(&o)
             ));

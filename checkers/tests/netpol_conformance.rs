@@ -62,17 +62,10 @@ fn np_guard_connlist_golden_files() {
     let Some(dir) = common::conformance_dir("netpol") else {
         return;
     };
-    let index = std::fs::read_to_string(dir.join("INDEX.tsv")).expect("INDEX.tsv");
-    let mut lines = index.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (c_scn, c_cat, c_quirk) = (col("scenario"), col("category"), col("quirks"));
     let (mut core_total, mut core_ok, mut quirks, mut quirks_ok, mut non_core) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
-    for row in lines.filter(|l| !l.trim().is_empty()) {
-        let cells: Vec<&str> = row.split('\t').collect();
-        let get = |i: usize| cells.get(i).copied().unwrap_or("");
-        let scenario = get(c_scn);
+    for row in common::netpol_scenarios(&dir) {
+        let scenario = row.name.as_str();
         let sdir = dir.join(scenario);
         let objects = match load_dir(&sdir.join("manifests")) {
             Ok(o) => o,
@@ -82,14 +75,14 @@ fn np_guard_connlist_golden_files() {
             }
         };
         let loaded = Cluster::from_objects(&objects);
-        if get(c_cat) != "core" {
+        if row.category != "core" {
             non_core += 1;
             if let Err(e) = loaded {
                 failures.push(format!("{scenario} (non-core): {e}"));
             }
             continue;
         }
-        let quirk = get(c_quirk) != "-" && !get(c_quirk).is_empty();
+        let quirk = row.quirk.is_some();
         if quirk {
             quirks += 1;
         } else {

@@ -61,3 +61,49 @@ pub fn objects(yaml: &str) -> Vec<seclab_checkers::KubeObject> {
         .map(seclab_checkers::KubeObject::new)
         .collect()
 }
+
+/// One row of the netpol conformance data's `INDEX.tsv`.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct Scenario {
+    /// The scenario folder.
+    pub name: String,
+    /// `core` or `non-core`.
+    pub category: String,
+    /// A tagged quirk of the analyzer (e.g. `owner-label-gap`), if any.
+    pub quirk: Option<String>,
+}
+
+#[allow(dead_code)]
+impl Scenario {
+    /// A core scenario without a tagged quirk: part of the 100 % gate.
+    pub fn gated(&self) -> bool {
+        self.category == "core" && self.quirk.is_none()
+    }
+}
+
+/// The scenarios listed in `<dir>/INDEX.tsv`.
+///
+/// # Panics
+/// When INDEX.tsv is missing or lacks a needed column.
+#[allow(dead_code)]
+pub fn netpol_scenarios(dir: &Path) -> Vec<Scenario> {
+    let index = std::fs::read_to_string(dir.join("INDEX.tsv")).expect("INDEX.tsv");
+    let mut lines = index.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (c_scn, c_cat, c_quirk) = (col("scenario"), col("category"), col("quirks"));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|row| {
+            let cells: Vec<&str> = row.split('\t').collect();
+            let get = |i: usize| cells.get(i).copied().unwrap_or("").to_string();
+            let quirk = get(c_quirk);
+            Scenario {
+                name: get(c_scn),
+                category: get(c_cat),
+                quirk: (!matches!(quirk.as_str(), "-" | "")).then_some(quirk),
+            }
+        })
+        .collect()
+}
