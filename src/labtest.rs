@@ -3,7 +3,10 @@
 //! (start with solution/ laid over it) and `wrong/<name>` (start+solution
 //! with the case laid over it and its `remove` paths taken out) — grades
 //! every task, and compares with the expectation: start fails, solution
-//! passes, a wrong case fails exactly the tasks its `expect.yaml` lists.
+//! passes, a wrong case fails exactly the tasks its `expect.yaml` lists,
+//! and an `alternatives/<name>` case (a right answer written differently,
+//! laid over start+solution after its `about.yaml` `remove` paths) passes
+//! every task.
 //! One test case per (lab, variant, task), named `lab/variant/task`.
 
 use seclab_checkers::Status;
@@ -11,7 +14,7 @@ use serde::Serialize;
 
 use crate::error::InputError;
 use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
-use crate::lab::validate::{parse_expect, rendered};
+use crate::lab::validate::{ABOUT_FILE, parse_about, parse_expect, rendered};
 use crate::lab::{Lab, LabFiles, Student};
 
 /// What a test case came to.
@@ -92,6 +95,29 @@ fn variants(lab: &Lab, student: &Student) -> Result<Vec<Variant>, InputError> {
             name: format!("wrong/{case}"),
             files,
             must_fail: expect.fail,
+            all_fail: false,
+        });
+    }
+    for case in lab.alternative_cases() {
+        let dir = format!("alternatives/{case}/");
+        let mut top = rendered(lab, &dir, student)?;
+        let about = match top.remove(ABOUT_FILE) {
+            Some(bytes) => parse_about(&lab.file_name(&format!("{dir}{ABOUT_FILE}")), &bytes)?,
+            None => crate::lab::AlternativeAbout::default(),
+        };
+        let mut files = solution.clone();
+        for r in &about.remove {
+            if files.remove(r).is_none() {
+                return Err(InputError::new(
+                    lab.file_name(&format!("{dir}{ABOUT_FILE}")),
+                    format!("remove: `{r}` is not a file of start/ + solution/"),
+                ));
+            }
+        }
+        out.push(Variant {
+            name: format!("alternatives/{case}"),
+            files: overlay(&files, &top),
+            must_fail: Vec::new(),
             all_fail: false,
         });
     }

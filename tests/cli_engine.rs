@@ -353,6 +353,61 @@ fn a_wrong_case_that_passes_by_accident_fails_the_test() {
 }
 
 #[test]
+fn an_alternative_answer_must_pass_every_task() {
+    let sb = Sandbox::new();
+    let labs = sb.work().join("labs");
+    tiny_lab(&labs, "title");
+    // The same right answer, written as JSON in another file.
+    write_files(
+        &labs.join("tiny"),
+        &[
+            (
+                "alternatives/as-json/app.json",
+                r#"{"kind": "Deployment", "metadata": {"name": "app"}, "spec": {"replicas": 2}}"#,
+            ),
+            (
+                "alternatives/as-json/about.yaml",
+                "remove: [app.yaml]\nabout: the Deployment as JSON\n",
+            ),
+        ],
+    );
+    let r = sb.run(&["--labs", "labs", "test", "--offline", "tiny"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("ok      tiny/alternatives/as-json/fix"),
+        "{}",
+        r.stdout
+    );
+    // An "alternative" that is in fact wrong fails the run, with the reason.
+    std::fs::write(
+        labs.join("tiny/alternatives/as-json/app.json"),
+        r#"{"kind": "Deployment", "metadata": {"name": "app"}, "spec": {"replicas": 5}}"#,
+    )
+    .expect("write");
+    let r = sb.run(&["--labs", "labs", "test", "--offline", "tiny"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("FAILED  tiny/alternatives/as-json/fix: fails but must pass"),
+        "{}",
+        r.stdout
+    );
+    // A misspelt about.yaml field is an input error with its place.
+    std::fs::write(
+        labs.join("tiny/alternatives/as-json/about.yaml"),
+        "remvoe: [app.yaml]\n",
+    )
+    .expect("write");
+    let r = sb.run(&["--labs", "labs", "validate"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("alternatives/as-json/about.yaml:1:1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn validate_reports_every_content_problem() {
     let sb = Sandbox::new();
     tiny_lab(&sb.work().join("labs"), "title");

@@ -54,10 +54,20 @@ impl Lab {
 
     /// The names of the `wrong/<name>/` cases.
     pub fn wrong_cases(&self) -> Vec<String> {
+        self.cases_under("wrong/")
+    }
+
+    /// The names of the lab's `alternatives/<name>/` cases, sorted: right
+    /// answers written differently from the reference solution.
+    pub fn alternative_cases(&self) -> Vec<String> {
+        self.cases_under("alternatives/")
+    }
+
+    fn cases_under(&self, dir: &str) -> Vec<String> {
         let mut names: Vec<String> = self
             .files
             .keys()
-            .filter_map(|p| p.strip_prefix("wrong/"))
+            .filter_map(|p| p.strip_prefix(dir))
             .filter_map(|p| p.split_once('/').map(|(n, _)| n.to_string()))
             .collect();
         names.dedup();

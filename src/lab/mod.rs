@@ -9,5 +9,5 @@ pub mod template;
 pub mod validate;
 
 pub use load::{Catalog, Lab, LabFiles, Origin};
-pub use model::{LabSpec, TaskSpec, WrongExpect};
+pub use model::{AlternativeAbout, LabSpec, TaskSpec, WrongExpect};
 pub use template::Student;

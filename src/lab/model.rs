@@ -109,6 +109,20 @@ pub struct WrongExpect {
     pub about: Option<String>,
 }
 
+/// `alternatives/<name>/about.yaml` (optional): a right answer written
+/// differently. Laid over start+solution (after `remove`), every task must
+/// pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlternativeAbout {
+    /// Workspace paths removed from start+solution before grading.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// How this answer differs from the reference solution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+}
+
 /// The JSON Schema of lab.yaml, pretty-printed, with a trailing newline.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(LabSpec);

@@ -13,7 +13,7 @@ use seclab_checkers::quiz::parse_hash;
 use crate::error::InputError;
 use crate::grade::{ANSWERS_FILE, Snapshot};
 use crate::lab::load::subtree;
-use crate::lab::model::WrongExpect;
+use crate::lab::model::{AlternativeAbout, WrongExpect};
 use crate::lab::template::render_tree;
 use crate::lab::{Lab, LabFiles, Student};
 use crate::yaml;
@@ -136,6 +136,15 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
             }
         }
     }
+    for name in lab.alternative_cases() {
+        let dir = format!("alternatives/{name}/");
+        trees.push((dir.clone(), lab.tree(&dir)));
+        if let Some(bytes) = lab.files.get(&format!("{dir}{ABOUT_FILE}"))
+            && let Err(e) = parse_about(&lab.file_name(&format!("{dir}{ABOUT_FILE}")), bytes)
+        {
+            out.push(e);
+        }
+    }
     if lab.tree("solution/").is_empty() {
         out.push(err(
             "no solution/ folder: every lab ships its solution".into()
@@ -153,7 +162,10 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
                 let snap = Snapshot::from_files(
                     &rendered
                         .into_iter()
-                        .filter(|(p, _)| p != "expect.yaml")
+                        .filter(|(p, _)| {
+                            !(p == "expect.yaml"
+                                || (dir.starts_with("alternatives/") && p == ABOUT_FILE))
+                        })
                         .collect(),
                 );
                 out.extend(snap.problems.into_iter().map(|mut p| {
@@ -266,6 +278,15 @@ pub fn parse_expect(name: &str, bytes: &[u8]) -> Result<WrongExpect, InputError>
     let text = std::str::from_utf8(bytes).map_err(|_| InputError::new(name, "not UTF-8"))?;
     serde_saphyr::from_str(text).map_err(|e| yaml::saphyr_error(name, &e))
 }
+
+/// Parses `alternatives/<name>/about.yaml`.
+pub fn parse_about(name: &str, bytes: &[u8]) -> Result<AlternativeAbout, InputError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| InputError::new(name, "not UTF-8"))?;
+    serde_saphyr::from_str(text).map_err(|e| yaml::saphyr_error(name, &e))
+}
+
+/// The file an alternative case describes itself in (optional).
+pub const ABOUT_FILE: &str = "about.yaml";
 
 /// The files of `dir/` in a lab, rendered.
 pub fn rendered(lab: &Lab, dir: &str, student: &Student) -> Result<LabFiles, InputError> {
