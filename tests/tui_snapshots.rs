@@ -21,7 +21,7 @@ fn lab_list() {
         &["layers", "trust"],
         &[(
             "answers.yaml",
-            "layers: {which-layer: c, defence-in-depth: [a, b, c]}\n",
+            "layers: {which-layer: [b, d], defence-in-depth: [a, b, c]}\n",
         )],
     );
     update(&mut m, msg);

@@ -31,7 +31,7 @@ fn enter_on_a_lab_opens_its_first_unpassed_task() {
         &["layers"],
         &[(
             "answers.yaml",
-            "layers: {which-layer: c, defence-in-depth: [a, b, c]}\n",
+            "layers: {which-layer: [b, d], defence-in-depth: [a, b, c]}\n",
         )],
     );
     update(&mut m, msg);
