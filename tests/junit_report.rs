@@ -99,7 +99,7 @@ fn test_report_is_valid_junit_with_consistent_counts() {
     // Messages come back exactly as written, special characters and all.
     let messages: Vec<&str> = cases
         .iter()
-        .flat_map(|c| c.children())
+        .flat_map(roxmltree::Node::children)
         .filter(|n| n.has_tag_name("failure"))
         .filter_map(|n| n.attribute("message"))
         .collect();

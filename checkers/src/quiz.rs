@@ -32,6 +32,11 @@ pub struct QuizCheck {
     pub multiple: bool,
     /// The salted hash of the normalised answer (`seclab lab hash-answer`).
     pub answer: String,
+    /// Other accepted answers, each a salted hash like `answer`: the forms
+    /// a right short answer may take ("least privilege",
+    /// "least-privilege", "principle of least privilege").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
 }
 
 /// The label of choice number `i` (`a`, `b`, ...; `aa`... past `z` is not
@@ -47,12 +52,14 @@ pub fn label(i: usize) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuizError {
     /// The answer names a choice the question does not have.
-    #[error("`{given}` is not a choice here (choices: {valid})")]
+    #[error("`{given}` is not a choice here (choices: {valid}){}", hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default())]
     NoSuchChoice {
         /// What was given.
         given: String,
         /// The valid labels.
         valid: String,
+        /// How to write what was probably meant, e.g. `abc` as `a b c`.
+        hint: Option<String>,
     },
     /// Several values for a single-choice question.
     #[error("this question takes one choice, got {0}")]
@@ -66,6 +73,11 @@ pub enum QuizError {
 }
 
 impl QuizCheck {
+    /// Every accepted hash: `answer`, then `accept`.
+    pub fn hashes(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.answer.as_str()).chain(self.accept.iter().map(String::as_str))
+    }
+
     /// Normalises the given values (one or several strings) for this
     /// question.
     pub fn normalise(&self, given: &[String]) -> Result<String, QuizError> {
@@ -107,9 +119,23 @@ pub fn normalise(
     for p in parts {
         let p = p.to_lowercase();
         if !valid.contains(&p) {
+            // `abc` for letters a, b and c: say how to give several.
+            let letters: Vec<String> = p.chars().map(String::from).collect();
+            let hint =
+                (letters.len() > 1 && letters.iter().all(|l| valid.contains(l))).then(|| {
+                    if multiple {
+                        format!(
+                            "did you mean `{}` (one letter each, space- or comma-separated)?",
+                            letters.join(" ")
+                        )
+                    } else {
+                        "this question takes one letter".to_owned()
+                    }
+                });
             return Err(QuizError::NoSuchChoice {
                 given: p,
                 valid: valid.join(", "),
+                hint,
             });
         }
         if !picked.contains(&p) {
@@ -162,16 +188,21 @@ pub fn grade(check: &QuizCheck, given: Option<&Value>) -> Verdict {
     let Some(given) = given else {
         return Verdict::fail(format!("question `{}` is not answered yet", check.id));
     };
-    let (salt, want) = match parse_hash(&check.answer) {
-        Ok(parts) => parts,
-        Err(e) => return Verdict::fail(e.to_string()),
-    };
     let normalised = match check.normalise(&answer_strings(given)) {
         Ok(n) => n,
         Err(e) => return Verdict::fail(format!("question `{}`: {e}", check.id)),
     };
-    let got = digest(salt, &normalised);
-    if bool::from(got.as_bytes().ct_eq(want.as_bytes())) {
+    let mut right = false;
+    for stored in check.hashes() {
+        let (salt, want) = match parse_hash(stored) {
+            Ok(parts) => parts,
+            Err(e) => return Verdict::fail(e.to_string()),
+        };
+        let got = digest(salt, &normalised);
+        // Every hash is compared (no early exit), each in constant time.
+        right |= bool::from(got.as_bytes().ct_eq(want.as_bytes()));
+    }
+    if right {
         Verdict::pass()
     } else {
         let what = if check.multiple {
@@ -200,6 +231,7 @@ mod tests {
             choices,
             multiple,
             answer: hash_answer("salt", &n),
+            accept: Vec::new(),
         }
     }
 
@@ -233,8 +265,54 @@ mod tests {
             choices: vec![],
             multiple: false,
             answer: hash_answer("x", &n),
+            accept: Vec::new(),
         };
         assert!(grade(&c, Some(&json!("least privilege"))).passed());
+        assert!(!grade(&c, Some(&json!("least-privilege"))).passed());
+    }
+
+    #[test]
+    fn short_answers_accept_every_listed_form() {
+        let hash = |s: &str| hash_answer("k", &normalise(&[], false, &[s.into()]).expect("ok"));
+        let c = QuizCheck {
+            id: "s".into(),
+            question: "?".into(),
+            choices: vec![],
+            multiple: false,
+            answer: hash("least privilege"),
+            accept: vec![
+                hash("least-privilege"),
+                hash("principle of least privilege"),
+            ],
+        };
+        for right in [
+            "Least Privilege",
+            "least-privilege",
+            "Principle of  least privilege",
+        ] {
+            assert!(grade(&c, Some(&json!(right))).passed(), "{right}");
+        }
+        assert!(!grade(&c, Some(&json!("least"))).passed());
+        // A malformed extra hash is reported, not skipped.
+        let mut bad = c.clone();
+        bad.accept.push("sha256:x:zz".into());
+        assert!(!grade(&bad, Some(&json!("least privilege"))).passed());
+    }
+
+    #[test]
+    fn letters_run_together_get_a_suggestion() {
+        let c = q(true, "a,c");
+        let v = grade(&c, Some(&json!("abc")));
+        assert!(
+            v.findings[0].message.contains("did you mean `a b c`"),
+            "{v:?}"
+        );
+        let single = q(false, "a");
+        let v = grade(&single, Some(&json!("ab")));
+        assert!(v.findings[0].message.contains("takes one letter"), "{v:?}");
+        // Not letters of this question: no suggestion.
+        let v = grade(&c, Some(&json!("xyz")));
+        assert!(!v.findings[0].message.contains("did you mean"), "{v:?}");
     }
 
     #[test]

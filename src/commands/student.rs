@@ -79,6 +79,70 @@ pub fn list(ctx: &Ctx, output: Output, intro: bool) -> anyhow::Result<Outcome> {
     Ok(Outcome(EXIT_OK))
 }
 
+/// The questions of a task (quiz and flag checks), for `show`: how a
+/// student without the TUI reads what to answer.
+fn questions_json(t: &TaskSpec) -> Vec<Value> {
+    use seclab_checkers::CheckSpec;
+    t.checks
+        .iter()
+        .filter_map(|c| match c {
+            CheckSpec::Quiz(q) => Some(json!({
+                "id": q.id,
+                "question": q.question.trim(),
+                "kind": if q.choices.is_empty() { "short" } else if q.multiple { "multiple" } else { "single" },
+                "choices": q.choices.iter().enumerate()
+                    .map(|(i, c)| json!({"label": seclab_checkers::quiz::label(i), "text": c}))
+                    .collect::<Vec<_>>(),
+            })),
+            CheckSpec::Flag(f) => Some(json!({
+                "id": f.id, "question": f.question.trim(), "kind": "flag", "choices": [],
+            })),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The questions of a task as text, each with its lettered choices and the
+/// command that answers it.
+fn questions_text(lab: &str, t: &TaskSpec) -> String {
+    let mut out = String::new();
+    for q in questions_json(t) {
+        let id = q["id"].as_str().unwrap_or_default();
+        let kind = q["kind"].as_str().unwrap_or_default();
+        let how = match kind {
+            "multiple" => "pick every letter that fits",
+            "single" => "pick one letter",
+            "flag" => "the flag you found",
+            _ => "a short answer",
+        };
+        let _ = writeln!(
+            out,
+            "Question `{id}` ({how}):\n  {}",
+            q["question"].as_str().unwrap_or_default()
+        );
+        for c in q["choices"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "    {}) {}",
+                c["label"].as_str().unwrap_or_default(),
+                c["text"].as_str().unwrap_or_default()
+            );
+        }
+        let placeholder = match kind {
+            "multiple" => "<letter>...",
+            "single" => "<letter>",
+            "flag" => "<flag>",
+            _ => "\"<answer>\"",
+        };
+        let _ = writeln!(
+            out,
+            "  answer: seclab answer {lab} {} --question {id} {placeholder}\n",
+            t.id
+        );
+    }
+    out
+}
+
 /// `seclab show`.
 pub fn show(
     ctx: &Ctx,
@@ -102,6 +166,7 @@ pub fn show(
                     "needs": needs_words(&t.needs()),
                     "hints_revealed": t.hints[..revealed(t)],
                     "hints_total": t.hints.len(),
+                    "questions": questions_json(t),
                     "state": lp.map_or(TaskState::NotTried, |l| l.state(&t.id)),
                 })
             })
@@ -125,6 +190,11 @@ pub fn show(
             needs_words(&t.needs()).join(", ")
         );
         println!("{}", lab.instructions(t).trim_end());
+        let questions = questions_text(&lab.spec.id, t);
+        if !questions.is_empty() {
+            print!("\n{}", questions.trim_end_matches('\n'));
+            println!();
+        }
         let n = revealed(t);
         if n > 0 {
             println!();

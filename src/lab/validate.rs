@@ -212,8 +212,16 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             if !question_ids.insert(q.id.clone()) {
                 out.push(format!("duplicate question id `{}`", q.id));
             }
-            if let Err(e) = parse_hash(&q.answer) {
-                out.push(format!("question `{}`: {e}", q.id));
+            for h in q.hashes() {
+                if let Err(e) = parse_hash(h) {
+                    out.push(format!("question `{}`: {e}", q.id));
+                }
+            }
+            if !q.accept.is_empty() && !q.choices.is_empty() {
+                out.push(format!(
+                    "question `{}`: accept lists other forms of a short answer; a choice question has one answer",
+                    q.id
+                ));
             }
             if q.choices.len() > 26 {
                 out.push(format!("question `{}`: more than 26 choices", q.id));
