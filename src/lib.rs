@@ -13,12 +13,14 @@
 //!   record, hints, answers), shared by the CLI and the TUI.
 //! - [`progress`], [`config`]: the student's state on disk.
 //! - [`shell`]: the thin layers that touch the world (workspace files).
-//! - [`yaml`]: YAML/JSON documents with field positions.
+//! - [`yaml`]: YAML/JSON documents with field positions; [`answers`]:
+//!   editing `answers.yaml` in place, comments kept.
 //! - [`error`]: located input errors and exit codes.
 //! - [`junit`]: JUnit XML reports.
 //! - [`app`], [`ui`], [`runtime`]: the terminal UI (`seclab` with no
 //!   arguments): model/update/effects, the panes, the tokio loop.
 
+pub mod answers;
 pub mod app;
 pub mod cli;
 pub mod commands;

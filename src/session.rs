@@ -145,11 +145,117 @@ pub fn grade_snapshot(
 ) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
     let ws = files::read_workspace(root)?;
     let snap = Snapshot::from_files(&ws);
+    let stray = ws
+        .get(crate::grade::ANSWERS_FILE)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .map(|text| stray_answers(lab, text))
+        .unwrap_or_default();
     let results = tasks
         .iter()
-        .map(|t| grade_task_with_images(t, &snap, None, Some(&lab.spec.images)))
+        .map(|t| {
+            let mut r = grade_task_with_images(t, &snap, None, Some(&lab.spec.images));
+            let mine: Vec<seclab_checkers::Finding> = stray
+                .iter()
+                .filter(|(task, _)| task == &t.id)
+                .map(|(_, f)| f.clone())
+                .collect();
+            if !mine.is_empty() {
+                r.checks.push(crate::grade::CheckResult {
+                    checker: "answers".into(),
+                    description: "answers.yaml names this lab's tasks and questions".into(),
+                    verdict: seclab_checkers::Verdict::from_findings(mine),
+                });
+            }
+            r
+        })
         .collect();
     Ok((results, snap))
+}
+
+/// Keys of `answers.yaml` that name no task of the lab, or no question of
+/// their task: a misspelt key's answer is never graded, so the student is
+/// told, at the key's line and column. Each warning goes to the task it
+/// most likely meant (the closest id, else every task that asks questions),
+/// as `(task id, finding)`.
+pub fn stray_answers(lab: &Lab, text: &str) -> Vec<(String, seclab_checkers::Finding)> {
+    use seclab_checkers::Finding;
+    let Ok(docs) = crate::yaml::parse_documents(crate::grade::ANSWERS_FILE, text) else {
+        return Vec::new(); // a broken file is reported by grading
+    };
+    let Some(doc) = docs.first() else {
+        return Vec::new();
+    };
+    let Some(tasks) = doc.value.as_object() else {
+        return Vec::new();
+    };
+    let closest = |given: &str, ids: &[&str]| {
+        ids.iter()
+            .map(|id| (strsim::levenshtein(given, id), *id))
+            .filter(|(d, id)| *d <= 2.max(id.len() / 3))
+            .min()
+            .map(|(_, id)| id.to_owned())
+    };
+    let located = |path: &str, message: String| {
+        let mut f = Finding::warning(message);
+        f.source = Some(crate::grade::ANSWERS_FILE.to_owned());
+        if let Some(p) = doc.key_positions.get(path) {
+            f.line = Some(p.line);
+            f.col = Some(p.col);
+        }
+        f
+    };
+    let asking: Vec<&TaskSpec> = lab
+        .spec
+        .tasks
+        .iter()
+        .filter(|t| !questions(t).is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for (key, answers) in tasks {
+        match lab.spec.task(key) {
+            Some(t) => {
+                let qids: Vec<&str> = questions(t).iter().map(|(id, _)| *id).collect();
+                for q in answers.as_object().into_iter().flat_map(|m| m.keys()) {
+                    if qids.contains(&q.as_str()) {
+                        continue;
+                    }
+                    let guess = closest(q, &qids)
+                        .map(|g| format!("; did you mean `{g}`?"))
+                        .unwrap_or_default();
+                    out.push((
+                        t.id.clone(),
+                        located(
+                            &format!("{key}.{q}"),
+                            format!(
+                                "`{q}` is not a question of task `{key}` (questions: {}); \
+                                 its answer is not graded{guess}",
+                                qids.join(", ")
+                            ),
+                        ),
+                    ));
+                }
+            }
+            None => {
+                let ids: Vec<&str> = lab.spec.tasks.iter().map(|t| t.id.as_str()).collect();
+                let guess = closest(key, &ids);
+                let message = format!(
+                    "`{key}` is not a task of lab `{}` (tasks: {}); its answers are not graded{}",
+                    lab.spec.id,
+                    ids.join(", "),
+                    guess
+                        .as_deref()
+                        .map(|g| format!("; did you mean `{g}`?"))
+                        .unwrap_or_default()
+                );
+                let f = located(key, message);
+                match guess {
+                    Some(g) => out.push((g, f)),
+                    None => out.extend(asking.iter().map(|t| (t.id.clone(), f.clone()))),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Records gradings in the progress file of the state dir `st`.

@@ -120,3 +120,65 @@ fn a_short_answer_accepts_the_listed_forms() {
         }
     }
 }
+
+#[test]
+fn answer_keeps_the_students_comments_and_layout() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["start", "principles"]).code, 0);
+    let file = sb.work().join("seclab/principles/answers.yaml");
+    let mine = "# my notes, keep them\nlayers:\n  # b? d? read the hint again\n  which-layer: [a]  # first guess\n\ntrust: {zero-trust: b}  # sure\n";
+    std::fs::write(&file, mine).expect("write");
+    let r = sb.run(&[
+        "answer",
+        "principles",
+        "layers",
+        "--question",
+        "which-layer",
+        "b",
+        "d",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = sb.run(&[
+        "answer",
+        "principles",
+        "trust",
+        "--question",
+        "name-it",
+        "least privilege",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = sb.run(&["answer", "principles", "duty", "b"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(
+        text,
+        "# my notes, keep them\nlayers:\n  # b? d? read the hint again\n  which-layer: [b, d]  # first guess\n\ntrust: {zero-trust: b, name-it: least privilege}  # sure\nduty:\n  two-person: b\n"
+    );
+}
+
+#[test]
+fn misspelt_answer_keys_are_warned_at_their_place() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["start", "principles"]).code, 0);
+    std::fs::write(
+        sb.work().join("seclab/principles/answers.yaml"),
+        "layer:\n  which-layer: [b]\ntrust:\n  zero-trus: b\n",
+    )
+    .expect("write");
+    let r = sb.run(&["check", "principles"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("warning: answers.yaml:1:1: `layer` is not a task of lab `principles`")
+            && r.stdout.contains("did you mean `layers`?"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("answers.yaml:4:3: `zero-trus` is not a question of task `trust`")
+            && r.stdout.contains("did you mean `zero-trust`?"),
+        "{}",
+        r.stdout
+    );
+}

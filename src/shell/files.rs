@@ -122,28 +122,24 @@ pub fn read_workspace(root: &Path) -> anyhow::Result<LabFiles> {
 /// keeping the other answers.
 pub fn write_answer(root: &Path, task: &str, question: &str, value: Value) -> anyhow::Result<()> {
     let path = root.join(ANSWERS_FILE);
-    let mut all = match std::fs::read_to_string(&path) {
-        Ok(text) => crate::yaml::parse_documents(&path.display().to_string(), &text)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .pop()
-            .map_or(Value::Null, |d| d.value),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Value::Null,
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
     };
-    if !all.is_object() {
-        all = Value::Object(serde_json::Map::new());
-    }
-    if let Some(map) = all.as_object_mut() {
-        let t = map
-            .entry(task.to_string())
-            .or_insert_with(|| Value::Object(serde_json::Map::new()));
-        if !t.is_object() {
-            *t = Value::Object(serde_json::Map::new());
+    let mut all = crate::yaml::parse_documents(&path.display().to_string(), &text)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .pop()
+        .map_or(Value::Null, |d| d.value);
+    // The student's file as they wrote it, comments and all, with one
+    // value changed; only a layout that cannot be edited in place is
+    // written anew from the parsed answers.
+    let out = match crate::answers::set_answer(&text, task, question, &value) {
+        Some(edited) => edited,
+        None => {
+            crate::answers::merge(&mut all, task, question, value);
+            serde_saphyr::to_string(&all).context("cannot write answers as YAML")?
         }
-        if let Some(t) = t.as_object_mut() {
-            t.insert(question.to_string(), value);
-        }
-    }
-    let text = serde_saphyr::to_string(&all).context("cannot write answers as YAML")?;
-    crate::progress::write_atomic(&path, text.as_bytes())
+    };
+    crate::progress::write_atomic(&path, out.as_bytes())
 }
