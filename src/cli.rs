@@ -80,8 +80,12 @@ pub enum Command {
         /// The lab id.
         lab: String,
         /// Only this task's files.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "restore")]
         task: Option<String>,
+        /// Undo a reset or a `start --force`: put back the latest backup
+        /// (the workspace as it is now is backed up first).
+        #[arg(long)]
+        restore: bool,
     },
     /// Grade the workspace: one task, or all of them.
     Check {

@@ -131,6 +131,22 @@ pub fn reset_workspace(lab: &Lab, task_id: Option<&str>) -> anyhow::Result<(Path
     Ok((root, backup))
 }
 
+/// Puts back the latest backup of `lab`'s workspace (made by a reset or a
+/// `start --force`), after backing up the workspace as it is now; returns
+/// the root, the backup restored and the new backup.
+pub fn restore_workspace(lab: &Lab) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
+    let lab_id = &lab.spec.id;
+    let st = state()?;
+    let (p, _) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    let backups = st.join("backups").join(lab_id);
+    let latest = files::latest_backup(&backups)?.ok_or_else(|| {
+        anyhow::anyhow!("lab `{lab_id}` has no backup yet (reset and start --force make one)")
+    })?;
+    let now = files::restore(&root, &latest, &backups)?;
+    Ok((root, latest, now))
+}
+
 /// Grades `tasks` of `lab` against the workspace at `root` (offline: no
 /// cluster).
 pub fn grade_once(lab: &Lab, tasks: &[&TaskSpec], root: &Path) -> anyhow::Result<Vec<TaskResult>> {

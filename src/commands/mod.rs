@@ -80,7 +80,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             workspace,
             force,
         }) => student::start(&ctx, &lab, workspace, force),
-        Some(Command::Reset { lab, task }) => student::reset(&ctx, &lab, task.as_deref()),
+        Some(Command::Reset { lab, task, restore }) => {
+            if restore {
+                student::restore(&ctx, &lab)
+            } else {
+                student::reset(&ctx, &lab, task.as_deref())
+            }
+        }
         Some(Command::Check {
             lab,
             task,

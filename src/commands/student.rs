@@ -248,6 +248,15 @@ pub fn reset(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<O
     Ok(Outcome(EXIT_OK))
 }
 
+/// `seclab reset --restore`.
+pub fn restore(ctx: &Ctx, lab_id: &str) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let (root, restored, backup) = crate::session::restore_workspace(lab)?;
+    println!("backed up the current workspace to {}", backup.display());
+    println!("restored {} from {}", root.display(), restored.display());
+    Ok(Outcome(EXIT_OK))
+}
+
 /// Prints one task result for people.
 pub fn print_result(lab: &Lab, r: &TaskResult) -> String {
     let mut s = String::new();

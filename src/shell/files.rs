@@ -71,6 +71,48 @@ pub fn backup_tree(root: &Path, backup_root: &Path) -> anyhow::Result<PathBuf> {
     Ok(dest)
 }
 
+/// The newest backup under `backup_root` (folders named by their Unix
+/// time, `-N` for a second one in the same second), if any.
+pub fn latest_backup(backup_root: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let entries = match std::fs::read_dir(backup_root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", backup_root.display())),
+    };
+    let order = |name: &str| -> Option<(u64, u64)> {
+        let (stamp, n) = name.split_once('-').unwrap_or((name, "0"));
+        Some((stamp.parse().ok()?, n.parse().ok()?))
+    };
+    let mut best: Option<((u64, u64), PathBuf)> = None;
+    for e in entries {
+        let e = e.with_context(|| format!("{}: cannot read", backup_root.display()))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(key) = order(&name).filter(|_| e.path().is_dir())
+            && best.as_ref().is_none_or(|(k, _)| key > *k)
+        {
+            best = Some((key, e.path()));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+/// Replaces the workspace at `root` with the backup `from`, after backing
+/// the workspace up (when it exists); returns that new backup.
+pub fn restore(root: &Path, from: &Path, backup_root: &Path) -> anyhow::Result<PathBuf> {
+    let files = read_tree(from).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let backup = if root.is_dir() {
+        let b = backup_tree(root, backup_root)?;
+        std::fs::remove_dir_all(root)
+            .with_context(|| format!("{}: cannot clear", root.display()))?;
+        b
+    } else {
+        from.to_path_buf()
+    };
+    std::fs::create_dir_all(root).with_context(|| format!("{}: cannot create", root.display()))?;
+    write_tree(root, &files)?;
+    Ok(backup)
+}
+
 /// Restores `paths` (or every start file when `None`) from `start`, after
 /// backing the workspace up. Files the student added are kept, except on a
 /// full reset, which removes them too. Returns the backup's path.
