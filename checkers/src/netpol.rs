@@ -84,7 +84,8 @@ impl Note {
 }
 
 impl NetpolError {
-    /// This error as a finding (object, file and field path filled in).
+    /// This error as a finding (object, file and field path filled in;
+    /// the message says what is wrong, without repeating them).
     pub fn to_finding(&self) -> Finding {
         let mut f = Finding::error(self.to_string());
         if let NetpolError::Invalid {
@@ -92,9 +93,10 @@ impl NetpolError {
             file,
             doc,
             path,
-            ..
+            message,
         } = self
         {
+            f.message.clone_from(message);
             f.object = Some(object.clone());
             f.source.clone_from(file);
             f.doc = file.as_ref().and(*doc);

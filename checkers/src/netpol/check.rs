@@ -468,6 +468,9 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
         assert_eq!(f.source.as_deref(), Some("p.yaml"));
         assert_eq!(f.doc, Some(0));
         assert_eq!(f.paths, ["spec.ingress[0].ports[0].port"]);
+        // The object and the field are their own fields, not repeated.
+        assert_eq!(f.object.as_deref(), Some("NetworkPolicy lab/p"));
+        assert_eq!(f.message, "port 0 is outside 1-65535");
     }
 
     #[test]
