@@ -42,8 +42,8 @@ fn validate_and_offline_test_pass() {
     let o = seclab(state.path(), &["test", "--offline", LAB]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
-    // start + solution + 11 wrong cases + 4 alternatives, 3 tasks each.
-    assert!(out.contains("51 passed, 0 failed, 0 skipped"), "{out}");
+    // start + solution + 13 wrong cases + 5 alternatives, 3 tasks each.
+    assert!(out.contains("60 passed, 0 failed, 0 skipped"), "{out}");
     for case in WRONG
         .iter()
         .map(|(c, _)| format!("wrong/{c}"))
@@ -103,6 +103,14 @@ const WRONG: &[(&str, &str)] = &[
         "three-pods/a[Pod] => kube-system/coredns[Deployment]: expected TCP 53,UDP 53, got UDP 53",
     ),
     (
+        "dns-all-ports",
+        "three-pods/a[Pod] => kube-system/coredns[Deployment]: expected TCP 53,UDP 53, got All Connections",
+    ),
+    (
+        "dns-named-port-wrong-protocol",
+        "three-pods/b[Pod] => kube-system/coredns[Deployment]: expected TCP 53,UDP 53, got UDP 53",
+    ),
+    (
         "port-number-quoted",
         "port \"8080\" is a string, so a port name, and the API server rejects it",
     ),
@@ -113,6 +121,7 @@ const ALTERNATIVES: &[&str] = &[
     "ports-named-and-default-protocol",
     "one-policy-per-pod",
     "combined-default-deny-and-list",
+    "dns-by-port-name",
 ];
 
 /// Copies every file under `from` to the same place under `to`, except
