@@ -355,6 +355,55 @@ fn port_out_of_range_is_exit_2_located_and_named() {
     );
 }
 
+/// `port: "8080"` is a port name to the API server, which rejects it: exit
+/// 2 at the value, with the hint to write the number unquoted — not a scan
+/// that reads it as 8080.
+#[test]
+fn quoted_port_number_is_exit_2_located_with_the_fix() {
+    for quoted in ["\"8080\"", "'8080'"] {
+        let (code, err, file) = bad_policy(&format!(
+            "  podSelector: {{}}\n  egress:\n  - ports:\n    - port: {quoted}\n      protocol: TCP\n"
+        ));
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "{file}:13:13: NetworkPolicy x/broken: port \"8080\" is a string, so a port name, and the API server rejects it (a port name must contain at least one letter (a-z)); write the number unquoted: `port: 8080` in spec.egress[0].ports[0].port\n"
+            )
+        );
+    }
+    let (code, err, file) =
+        bad_policy("  podSelector: {}\n  ingress:\n  - ports:\n    - port: Web_UI\n");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with(&format!(
+            "{file}:13:13: NetworkPolicy x/broken: bad port name \"Web_UI\" (a port name may contain only"
+        )),
+        "{err}"
+    );
+}
+
+/// A container port name the API server would reject is located in its
+/// workload, like a broken policy.
+#[test]
+fn bad_container_port_name_is_exit_2_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        dir.path(),
+        "pods.yaml",
+        "kind: Namespace\nmetadata: {name: x}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: x\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: c\n        image: nginx\n        ports:\n        - containerPort: 8080\n          name: http_alt\n",
+    );
+    let o = seclab(&["scan", "netpol", path(dir.path())]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        first_line(&stderr(&o)),
+        format!(
+            "{}:18:17: Deployment x/web: bad port name \"http_alt\" (a port name may contain only lowercase letters (a-z), digits (0-9) and '-') in spec.template.spec.containers[0].ports[0].name\n",
+            path(&file)
+        )
+    );
+}
+
 #[test]
 fn policies_in_a_typed_list_are_read_and_located() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -16,6 +16,15 @@
 //! - [`matrix`] draws the result as a terminal grid;
 //! - [`check`] is the `netpol:` check of a lab (an expectation within a
 //!   scope).
+//!
+//! Where seclab is stricter than np-guard, it follows the API server: a
+//! policy port given as a string is a port *name* and must be an
+//! `IANA_SVC_NAME` ([`ports::port_name_problems`]), so `port: "8080"` is an
+//! input error with the hint to write the number unquoted (np-guard reads it
+//! as a name no container declares, which allows nothing on that entry); a
+//! container port's `name` is checked by the same rule, and for duplicates
+//! within a container. No np-guard fixture relies on either: every one
+//! still loads and matches (`tests/netpol_conformance.rs`).
 
 pub mod check;
 mod connlist;
@@ -84,7 +93,8 @@ impl Note {
 }
 
 impl NetpolError {
-    /// This error as a finding (object, file and field path filled in).
+    /// This error as a finding (object, file and field path filled in;
+    /// the message says what is wrong, without repeating them).
     pub fn to_finding(&self) -> Finding {
         let mut f = Finding::error(self.to_string());
         if let NetpolError::Invalid {
@@ -92,9 +102,10 @@ impl NetpolError {
             file,
             doc,
             path,
-            ..
+            message,
         } = self
         {
+            f.message.clone_from(message);
             f.object = Some(object.clone());
             f.source.clone_from(file);
             f.doc = file.as_ref().and(*doc);

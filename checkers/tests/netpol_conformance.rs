@@ -1,7 +1,10 @@
 //! Conformance of the NetworkPolicy engine with np-guard's connlist golden
 //! files (see `shared/testdata/netpol/SOURCE.md`): every core scenario must
 //! match line for line; scenarios tagged with an analyzer quirk are
-//! reported apart; non-core scenarios must at least load.
+//! reported apart; non-core scenarios must at least load. Loading includes
+//! the checks seclab adds over np-guard (port names as the API server
+//! validates them, so `port: "8080"` is an error): a fixture relying on a
+//! laxer reading would fail here.
 
 mod common;
 

@@ -355,6 +355,107 @@ fn malformed_policies_are_clear_errors() {
     assert!(error_of("  podSelector: {}\n  policyTypes: [Both]").contains("spec.policyTypes[0]"));
 }
 
+/// `port` is an IntOrString: a string is a port *name*. The API server
+/// rejects `port: "8080"` (a name needs a letter), so it is an input error
+/// with the hint to write the number — never read as 8080, which would
+/// grade a policy that cannot exist.
+#[test]
+fn quoted_port_numbers_are_port_names_and_rejected() {
+    for (dir, peers) in [("ingress", "from"), ("egress", "to")] {
+        for quoted in ["'8080'", "\"53\"", "'1'", "'65535'", "'0'", "'70000'"] {
+            let number = quoted.trim_matches(['\'', '"']);
+            let e = error_of(&format!(
+                "  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n  {dir}:\n  - {peers}: [{{podSelector: {{}}}}]\n    ports: [{{protocol: TCP, port: {quoted}}}]"
+            ));
+            assert_eq!(
+                e,
+                format!(
+                    "NetworkPolicy lab/bad: port \"{number}\" is a string, so a port name, and the API server rejects it (a port name must contain at least one letter (a-z)); write the number unquoted: `port: {number}` in spec.{dir}[0].ports[0].port"
+                )
+            );
+        }
+    }
+    // With endPort the name is still the first problem named.
+    assert!(
+        error_of("  podSelector: {}\n  ingress:\n  - ports: [{port: '80', endPort: 90}]")
+            .contains("write the number unquoted")
+    );
+}
+
+#[test]
+fn policy_port_names_follow_iana_svc_name() {
+    for (name, why) in [
+        ("HTTP", "only lowercase letters"),
+        ("web_ui", "only lowercase letters"),
+        ("a-very-long-name-x", "at most 15 characters"),
+        ("dns--tcp", "may not contain \"--\""),
+        ("-http", "may not begin or end with '-'"),
+        ("http-", "may not begin or end with '-'"),
+        ("''", "may not be empty"),
+    ] {
+        let e = error_of(&format!(
+            "  podSelector: {{}}\n  ingress:\n  - ports: [{{port: {name}}}]"
+        ));
+        assert!(
+            e.starts_with("NetworkPolicy lab/bad: bad port name ")
+                && e.contains(why)
+                && e.ends_with(" in spec.ingress[0].ports[0].port"),
+            "{name}: {e}"
+        );
+    }
+    // Valid names still resolve (b names 8080 `http`); a valid name no pod
+    // declares opens nothing.
+    let p = policy(
+        "p",
+        "  podSelector: {}\n  ingress:\n  - ports: [{port: http}, {port: metrics-9153}]",
+    );
+    assert_eq!(conn(&run(&p), "a", "b"), "TCP 8080");
+}
+
+/// The model reads container port names to resolve named ports, so it
+/// checks them by the same rule, and rejects a name twice in a container.
+#[test]
+fn container_port_names_are_validated() {
+    let workload = |ports: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w, namespace: lab}}\nspec:\n  template:\n    metadata: {{labels: {{app: w}}}}\n    spec:\n      containers:\n      - name: one\n        image: x\n      - name: two\n        image: x\n        ports: {ports}\n"
+        )
+    };
+    let err_of = |ports: &str| match try_run(&workload(ports)) {
+        Err(e) => e.to_string(),
+        Ok(t) => panic!("expected an error for {ports}, got\n{t}"),
+    };
+    assert_eq!(
+        err_of("[{name: Http, containerPort: 80}]"),
+        "Deployment lab/w: bad port name \"Http\" (a port name may contain only lowercase letters (a-z), digits (0-9) and '-') in spec.template.spec.containers[1].ports[0].name"
+    );
+    assert!(err_of("[{name: '8080', containerPort: 8080}]").contains("at least one letter"));
+    assert!(
+        err_of("[{name: 8080, containerPort: 8080}]").contains("port name 8080 is not a string")
+    );
+    assert_eq!(
+        err_of("[{name: http, containerPort: 80}, {name: http, containerPort: 81, protocol: UDP}]"),
+        "Deployment lab/w: duplicate port name \"http\" in one container in spec.template.spec.containers[1].ports[1].name"
+    );
+    // A bare pod is located under `spec`.
+    let pod = "kind: Pod\nmetadata: {name: p, namespace: lab}\nspec: {containers: [{name: c, ports: [{name: Web, containerPort: 80}]}]}\n";
+    let e = try_run(pod).expect_err("bad name");
+    assert!(
+        e.to_string()
+            .ends_with("in spec.containers[0].ports[0].name"),
+        "{e}"
+    );
+    // Valid: no name, an empty name, the same name in two containers, and a
+    // named port without a containerPort (skipped, as np-guard does).
+    let (cluster, _) = Cluster::from_objects(&common::objects(&workload(
+        "[{containerPort: 1}, {name: '', containerPort: 2}, {name: web, containerport: 3}]",
+    )))
+    .expect("valid");
+    assert_eq!(cluster.workloads().count(), 1);
+    let two = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: lab}\nspec:\n  containers:\n  - {name: a, ports: [{name: web, containerPort: 80}]}\n  - {name: b, ports: [{name: web, containerPort: 81}]}\n";
+    assert!(Cluster::from_objects(&common::objects(two)).is_ok());
+}
+
 #[test]
 fn odd_shapes_never_panic() {
     let shapes = [

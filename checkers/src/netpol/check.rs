@@ -18,8 +18,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::connlist::{Expectation, Peer, diff, parse_connlist};
+use super::connlist::{ConnList, Expectation, Peer, diff, parse_connlist};
 use super::engine::Cluster;
+use super::ip::IpRange;
 use super::matrix;
 use super::ports::ConnSet;
 use super::{NetpolError, WorkloadId};
@@ -258,6 +259,44 @@ fn spell(c: &ConnSet) -> String {
     }
 }
 
+/// The part of `list` a check's matrix shows: the workloads of some pair
+/// the scope compares, and the connections between them and external IPs.
+/// Out-of-scope workloads cannot hold a differing cell, so a check on
+/// three pods draws three pods, whatever else the cluster runs.
+fn focus(list: &ConnList, scope: &Scope) -> ConnList {
+    if scope.is_everything() {
+        return list.clone();
+    }
+    let mut peers: Vec<Peer> = list.workloads.iter().cloned().map(Peer::Workload).collect();
+    peers.push(Peer::External(IpRange::ALL));
+    let kept: Vec<WorkloadId> = list
+        .workloads
+        .iter()
+        .filter(|w| {
+            let me = Peer::Workload((*w).clone());
+            peers
+                .iter()
+                .filter(|p| **p != me)
+                .any(|p| scope.contains(&me, p) || scope.contains(p, &me))
+        })
+        .cloned()
+        .collect();
+    let set: std::collections::BTreeSet<&WorkloadId> = kept.iter().collect();
+    let shown = |p: &Peer| match p {
+        Peer::Workload(w) => set.contains(w),
+        Peer::External(_) => true,
+    };
+    ConnList {
+        connections: list
+            .connections
+            .iter()
+            .filter(|c| shown(&c.src) && shown(&c.dst))
+            .cloned()
+            .collect(),
+        workloads: kept,
+    }
+}
+
 /// Grades a `netpol` check against the workspace's objects.
 pub fn grade(check: &NetpolCheck, objects: &[KubeObject]) -> Verdict {
     match check.expectation() {
@@ -305,7 +344,7 @@ pub fn grade_in(objects: &[KubeObject], expected: &Expectation, scope: &Scope) -
             .into_iter()
             .filter(|((s, d), _)| !scope.contains(s, d)),
     );
-    let m = matrix::build(&list, Some(&shown));
+    let m = matrix::build(&focus(&list, scope), Some(&shown));
     let text = matrix::render(&m, MATRIX_WIDTH);
     Verdict::from_findings(findings).with_detail(json!({"matrix": m, "text": text}))
 }
@@ -408,6 +447,39 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
     }
 
     #[test]
+    fn the_matrix_shows_the_workloads_the_scope_compares() {
+        let objs = objects(PODS);
+        let rows = |c: &NetpolCheck| {
+            let v = grade(c, &objs);
+            v.detail.expect("matrix")["matrix"]["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        };
+        // lab/a to lab/*: the DNS pod of kube-system plays no part.
+        assert_eq!(
+            rows(&check(
+                "lab/a[Pod] => lab/b[Pod] : TCP 80\n",
+                &["lab/a"],
+                &["lab/*"]
+            )),
+            ["lab/a[Pod]", "lab/b[Pod]", "external"]
+        );
+        // lab/* to kube-system/*: all three.
+        assert_eq!(rows(&check("", &["lab/*"], &["kube-system/*"])).len(), 4);
+        // Every pair: everything, as before.
+        assert_eq!(rows(&check("", &[], &[])).len(), 4);
+        // A namespace scope keeps the workloads of any pair touching it.
+        let c = NetpolCheck {
+            namespace: Some("kube-system".into()),
+            ..check("", &[], &[])
+        };
+        assert_eq!(rows(&c).len(), 4);
+    }
+
+    #[test]
     fn namespace_scope_takes_pairs_touching_it() {
         let objs = objects(PODS);
         let c = NetpolCheck {
@@ -468,6 +540,9 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
         assert_eq!(f.source.as_deref(), Some("p.yaml"));
         assert_eq!(f.doc, Some(0));
         assert_eq!(f.paths, ["spec.ingress[0].ports[0].port"]);
+        // The object and the field are their own fields, not repeated.
+        assert_eq!(f.object.as_deref(), Some("NetworkPolicy lab/p"));
+        assert_eq!(f.message, "port 0 is outside 1-65535");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ip::{self, IpRange};
-use super::ports::Protocol;
+use super::ports::{Protocol, port_name_problems};
 use super::selector::{Labels, Selector};
 use super::{NetpolError, Note};
 use crate::KubeObject;
@@ -178,15 +178,45 @@ fn labels_of(meta: &Value) -> Labels {
         .unwrap_or_default()
 }
 
-fn named_ports(spec: &Value) -> Vec<NamedPort> {
+/// The named container ports of a pod spec at `spec_path`. A name the API
+/// server would reject (not an `IANA_SVC_NAME`, not a string, or twice in
+/// one container) is an error: it would never resolve a policy's port.
+/// A port without a usable `containerPort` is skipped, as np-guard does.
+fn named_ports(spec: &Value, spec_path: &str) -> Result<Vec<NamedPort>, FieldErr> {
     let mut out = Vec::new();
     let containers = spec.get("containers").and_then(Value::as_array);
-    for c in containers.into_iter().flatten() {
+    for (i, c) in containers.into_iter().flatten().enumerate() {
         let ports = c.get("ports").and_then(Value::as_array);
-        for p in ports.into_iter().flatten() {
-            let Some(name) = p.get("name").and_then(Value::as_str) else {
-                continue;
+        let mut seen: Vec<&str> = Vec::new();
+        for (j, p) in ports.into_iter().flatten().enumerate() {
+            let at = format!("{spec_path}.containers[{i}].ports[{j}].name");
+            let name = match p.get("name") {
+                None | Some(Value::Null) => continue,
+                Some(Value::String(name)) if name.is_empty() => continue,
+                Some(Value::String(name)) => name.as_str(),
+                Some(other) => {
+                    return Err(err(
+                        at,
+                        format!(
+                            "port name {other} is not a string (write it in quotes, or use a name like `http`)"
+                        ),
+                    ));
+                }
             };
+            let problems = port_name_problems(name);
+            if !problems.is_empty() {
+                return Err(err(
+                    at,
+                    format!("bad port name {name:?} ({})", problems.join("; ")),
+                ));
+            }
+            if seen.contains(&name) {
+                return Err(err(
+                    at,
+                    format!("duplicate port name {name:?} in one container"),
+                ));
+            }
+            seen.push(name);
             let Some(port) = p
                 .get("containerPort")
                 .and_then(Value::as_u64)
@@ -210,7 +240,7 @@ fn named_ports(spec: &Value) -> Vec<NamedPort> {
     }
     out.sort();
     out.dedup();
-    out
+    Ok(out)
 }
 
 fn controller_of(meta: &Value) -> Option<(&str, &str)> {
@@ -284,7 +314,15 @@ impl Model {
                         kind: kind.to_owned(),
                     };
                     let labels = labels_of(t.metadata);
-                    let ports = named_ports(t.spec);
+                    let ports = named_ports(t.spec, t.spec_path).map_err(|(path, message)| {
+                        NetpolError::Invalid {
+                            object: format!("{k} {ns}/{name}"),
+                            file: d.file.map(str::to_owned),
+                            doc: d.file.map(|_| d.index),
+                            path,
+                            message,
+                        }
+                    })?;
                     if let Some(&i) = by_id.get(&id) {
                         if let Some(w) = model.workloads.get_mut(i) {
                             if w.labels != labels {
@@ -491,6 +529,27 @@ fn port_number(v: &Value, path: &str) -> Result<u16, FieldErr> {
         .ok_or_else(|| err(path, format!("port {n} is outside 1-65535")))
 }
 
+/// A port name as the API server validates it (see
+/// [`super::ports::port_name_problems`]); a quoted number gets the hint to
+/// write it unquoted.
+fn port_name(name: &str, path: &str) -> Result<(), FieldErr> {
+    let problems = port_name_problems(name);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let numeric = !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit());
+    let message = if numeric {
+        format!(
+            "port {name:?} is a string, so a port name, and the API server rejects it \
+             ({}); write the number unquoted: `port: {name}`",
+            problems.join("; ")
+        )
+    } else {
+        format!("bad port name {name:?} ({})", problems.join("; "))
+    };
+    Err(err(path, message))
+}
+
 fn parse_port(p: &Value, at: &str) -> Result<PortSpec, FieldErr> {
     let proto = match p.get("protocol") {
         None | Some(Value::Null) => Protocol::Tcp,
@@ -512,21 +571,18 @@ fn parse_port(p: &Value, at: &str) -> Result<PortSpec, FieldErr> {
             }
             PortVal::All
         }
-        Some(Value::String(s)) => match s.parse::<i64>() {
-            Ok(n) => range(
-                port_number(&Value::from(n), &format!("{at}.port"))?,
-                end,
-                at,
-            )?,
-            Err(_) if s.is_empty() => return Err(err(format!("{at}.port"), "empty port name")),
-            Err(_) if end.is_some() => {
+        // An IntOrString: a string is a port *name*, never a number — the
+        // API server rejects `port: "8080"` (a name needs a letter).
+        Some(Value::String(s)) => {
+            port_name(s, &format!("{at}.port"))?;
+            if end.is_some() {
                 return Err(err(
                     format!("{at}.endPort"),
                     format!("endPort may not be used with the named port {s:?}"),
                 ));
             }
-            Err(_) => PortVal::Named(s.clone()),
-        },
+            PortVal::Named(s.clone())
+        }
         Some(v) => range(port_number(v, &format!("{at}.port"))?, end, at)?,
     };
     Ok(PortSpec { proto, val })

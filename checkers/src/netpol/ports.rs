@@ -55,6 +55,39 @@ impl Protocol {
     }
 }
 
+/// What is wrong with a port name, by the API server's rule for an
+/// `IANA_SVC_NAME` (`IsValidPortName` in k8s.io/apimachinery
+/// `pkg/util/validation`): at most 15 characters, only `a-z`, `0-9` and
+/// `-`, at least one letter, no `--`, no `-` at either end. Empty when the
+/// name is valid. Both a `NetworkPolicy` port given as a string and a
+/// container port's `name` must pass it.
+pub fn port_name_problems(name: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if name.is_empty() {
+        out.push("a port name may not be empty");
+        return out;
+    }
+    if name.len() > 15 {
+        out.push("a port name has at most 15 characters");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        out.push("a port name may contain only lowercase letters (a-z), digits (0-9) and '-'");
+    }
+    if !name.bytes().any(|b| b.is_ascii_lowercase()) {
+        out.push("a port name must contain at least one letter (a-z)");
+    }
+    if name.contains("--") {
+        out.push("a port name may not contain \"--\"");
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        out.push("a port name may not begin or end with '-'");
+    }
+    out
+}
+
 /// A set of ports of one protocol: sorted, merged, non-adjacent ranges.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PortSet {
@@ -372,6 +405,41 @@ mod tests {
         s.insert(20, 20);
         assert_eq!(s.to_string(), "1-9,20");
         assert_eq!(s.intersect(&PortSet::range(3, 20)).to_string(), "3-9,20");
+    }
+
+    #[test]
+    fn port_names_follow_the_api_server() {
+        for ok in [
+            "http",
+            "dns-tcp",
+            "h2c",
+            "a",
+            "metrics-9153",
+            "abcdefghijklmno",
+        ] {
+            assert!(port_name_problems(ok).is_empty(), "{ok}");
+        }
+        for (bad, why) in [
+            ("8080", "at least one letter"),
+            ("53", "at least one letter"),
+            ("", "may not be empty"),
+            ("HTTP", "only lowercase"),
+            ("web_ui", "only lowercase"),
+            ("http port", "only lowercase"),
+            ("abcdefghijklmnop", "at most 15"),
+            ("dns--tcp", "\"--\""),
+            ("-http", "begin or end"),
+            ("http-", "begin or end"),
+            ("-", "at least one letter"),
+        ] {
+            let problems = port_name_problems(bad);
+            assert!(
+                problems.iter().any(|p| p.contains(why)),
+                "{bad:?}: {problems:?}"
+            );
+        }
+        // Several rules can fail at once, as upstream lists them all.
+        assert_eq!(port_name_problems("-80-").len(), 2);
     }
 
     #[test]

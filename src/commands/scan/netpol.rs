@@ -62,7 +62,7 @@ fn read_expectation(path: &Path) -> Result<Expectation, InputError> {
     })
 }
 
-/// A malformed policy, located in its file.
+/// A malformed policy (or workload port), located in its file.
 fn locate(snap: &Snapshot, e: &NetpolError) -> InputError {
     let NetpolError::Invalid {
         object,
@@ -74,11 +74,12 @@ fn locate(snap: &Snapshot, e: &NetpolError) -> InputError {
     else {
         return InputError::new("<input>", e.to_string());
     };
+    // `Kind ns/name`: a NetworkPolicy, or a workload with a bad port name.
     let same = |o: &&KubeObject| {
         o.source.as_deref() == Some(file.as_str())
-            && o.kind() == "NetworkPolicy"
             && format!(
-                "NetworkPolicy {}/{}",
+                "{} {}/{}",
+                o.kind(),
                 o.namespace().unwrap_or("default"),
                 o.name()
             ) == *object
