@@ -56,6 +56,10 @@ pub struct TaskProgress {
     /// Recorded against an older version of the lab.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stale: bool,
+    /// A digest of the inputs the last grading read (the task's answers and
+    /// files): a grading of the same inputs is not another attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
 }
 
 /// One lab's progress.
@@ -123,8 +127,22 @@ impl Progress {
 impl LabProgress {
     /// Records a grading of `task` at `now` (Unix seconds).
     pub fn record(&mut self, task: &str, status: Status, now: u64) {
+        self.record_inputs(task, status, now, None);
+    }
+
+    /// Records a grading of `task` whose inputs have the digest `inputs`:
+    /// an attempt is counted only when they differ from the last grading's
+    /// (a watch re-grading every task at every save counts only the tasks
+    /// whose answers or files changed). `None` always counts.
+    pub fn record_inputs(&mut self, task: &str, status: Status, now: u64, inputs: Option<&str>) {
         let t = self.tasks.entry(task.to_string()).or_default();
-        t.attempts += 1;
+        let same = inputs.is_some() && t.inputs.as_deref() == inputs;
+        if !same {
+            t.attempts += 1;
+        }
+        if let Some(i) = inputs {
+            t.inputs = Some(i.to_owned());
+        }
         t.state = status.into();
         t.stale = false;
         if status == Status::Pass && t.first_passed_unix.is_none() {

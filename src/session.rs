@@ -274,15 +274,63 @@ pub fn stray_answers(lab: &Lab, text: &str) -> Vec<(String, seclab_checkers::Fin
     out
 }
 
-/// Records gradings in the progress file of the state dir `st`.
+/// Records gradings in the progress file of the state dir `st`. A task's
+/// attempt counts only when its inputs (see [`task_inputs`]) changed since
+/// its last grading.
 pub fn record(st: &Path, lab: &Lab, results: &[TaskResult]) -> anyhow::Result<()> {
     let (mut p, _) = load_progress(st)?;
     let now = now_unix();
+    let ws = absolute(&workspace_of(&p, &lab.spec.id))
+        .ok()
+        .and_then(|root| files::read_workspace(&root).ok());
     let lp = p.lab_mut(&lab.spec.id, &lab.content_hash);
     for r in results {
-        lp.record(&r.task, r.status, now);
+        let inputs = ws
+            .as_ref()
+            .zip(lab.spec.task(&r.task))
+            .map(|(ws, t)| task_inputs(t, ws));
+        lp.record_inputs(&r.task, r.status, now, inputs.as_deref());
     }
     progress::save(st, &p)
+}
+
+/// A digest of what grading `t` reads from the workspace: its answers (when
+/// it asks questions) and its files (the task's `files:`, or every
+/// manifest when it lists none). Equal digests: nothing the task is graded
+/// on changed.
+pub fn task_inputs(t: &TaskSpec, ws: &crate::lab::LabFiles) -> String {
+    use seclab_checkers::Need;
+    use sha2::{Digest as _, Sha256};
+    let needs = t.needs();
+    let mut h = Sha256::new();
+    if needs.contains(&Need::Answers) {
+        let answers = ws
+            .get(crate::grade::ANSWERS_FILE)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|text| crate::yaml::parse_documents("answers.yaml", text).ok())
+            .and_then(|docs| docs.into_iter().next())
+            .and_then(|d| d.value.get(&t.id).cloned())
+            .unwrap_or(Value::Null);
+        h.update(b"answers\0");
+        h.update(answers.to_string().as_bytes());
+    }
+    if needs.contains(&Need::Workspace) {
+        let read = |path: &str| {
+            path != crate::grade::ANSWERS_FILE
+                && (t.files.is_empty()
+                    || t.files
+                        .iter()
+                        .any(|f| path == f || path.starts_with(&format!("{f}/"))))
+        };
+        for (path, bytes) in ws.iter().filter(|(p, _)| read(p)) {
+            h.update(b"file\0");
+            h.update(path.as_bytes());
+            h.update(b"\0");
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        }
+    }
+    hex::encode(h.finalize())
 }
 
 /// Reveals the next hint of a task and saves progress; `None` when all
