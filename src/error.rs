@@ -62,3 +62,18 @@ impl From<Outcome> for ExitCode {
         ExitCode::from(o.0)
     }
 }
+
+impl InputError {
+    /// The offending line with a caret under the column, when the file can
+    /// be read here (built-in labs are embedded, so their files may not be
+    /// on disk).
+    pub fn snippet(&self) -> Option<String> {
+        let (line, col) = (self.line?, self.col?);
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let src = text.lines().nth(line.checked_sub(1)?)?;
+        let gutter = line.to_string();
+        let pad = " ".repeat(gutter.len());
+        let caret = " ".repeat(col.saturating_sub(1));
+        Some(format!("{pad} |\n{gutter} | {src}\n{pad} | {caret}^\n"))
+    }
+}

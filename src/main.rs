@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             match e.downcast_ref::<seclab::error::InputError>() {
                 Some(located) => {
                     eprintln!("{located}");
-                    if let Some(snippet) = snippet(located) {
+                    if let Some(snippet) = located.snippet() {
                         eprint!("{snippet}");
                     }
                 }
@@ -46,17 +46,4 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
-}
-
-/// The offending line of a located error with a caret under the column,
-/// when the file can be read here (built-in labs are embedded, so their
-/// files may not be on disk).
-fn snippet(e: &seclab::error::InputError) -> Option<String> {
-    let (line, col) = (e.line?, e.col?);
-    let text = std::fs::read_to_string(&e.path).ok()?;
-    let src = text.lines().nth(line.checked_sub(1)?)?;
-    let gutter = line.to_string();
-    let pad = " ".repeat(gutter.len());
-    let caret = " ".repeat(col.saturating_sub(1));
-    Some(format!("{pad} |\n{gutter} | {src}\n{pad} | {caret}^\n"))
 }

@@ -90,7 +90,7 @@ fn misspelt_checker_lists_the_valid_names() {
         .expect("read")
         .replacen("- manifest:", "- manifset:", 1);
     std::fs::write(&p, text).expect("write");
-    let r = sb.run(&["--labs", "labs", "list"]);
+    let r = sb.run(&["--labs", "labs", "show", "tiny"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr.contains("manifset") && r.stderr.contains("quiz"),
@@ -112,9 +112,55 @@ fn duplicate_lab_id_is_an_error() {
     std::fs::create_dir_all(root.join("principles")).expect("mkdir");
     std::fs::write(root.join("principles/lab.yaml"), text).expect("write");
     std::fs::remove_dir_all(root.join("tiny")).expect("rm");
+    // Listing still works, and says which lab is left out and why.
     let r = sb.run(&["--labs", "labs", "list"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("already used"), "{}", r.stderr);
+    let r = sb.run(&["--labs", "labs", "validate"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("already used"), "{}", r.stderr);
+}
+
+#[test]
+fn a_broken_lab_fails_only_the_commands_that_use_it() {
+    let sb = Sandbox::new();
+    let root = sb.work().join("labs");
+    tiny_lab(&root, "title");
+    tiny_lab(&root.join("other"), "titel");
+    // Two broken labs and a good one: validate reports both problems.
+    std::fs::rename(root.join("other/tiny"), root.join("broken")).expect("mv");
+    std::fs::remove_dir_all(root.join("other")).expect("rm");
+    let p = root.join("broken/lab.yaml");
+    let text = std::fs::read_to_string(&p)
+        .expect("read")
+        .replace("id: tiny", "id: broken");
+    std::fs::write(&p, text).expect("write");
+    write_files(
+        &root.join("worse"),
+        &[("lab.yaml", "format_version: 1\nid: [\n")],
+    );
+    let r = sb.run(&["--labs", "labs", "validate"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("broken/lab.yaml:3:1: unknown field `titel`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("worse/lab.yaml:"), "{}", r.stderr);
+    // The good external lab and the built-in ones work.
+    assert_eq!(
+        sb.run(&["--labs", "labs", "test", "--offline", "tiny"])
+            .code,
+        0
+    );
+    assert_eq!(sb.run(&["--labs", "labs", "show", "principles"]).code, 0);
+    // Using a broken lab is its located error, exit 2.
+    let r = sb.run(&["--labs", "labs", "show", "broken"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("broken/lab.yaml:3:1:"), "{}", r.stderr);
+    // Testing every lab includes the broken ones.
+    assert_eq!(sb.run(&["--labs", "labs", "test", "--offline"]).code, 2);
 }
 
 #[test]

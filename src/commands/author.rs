@@ -14,13 +14,22 @@ use crate::labtest::{self, CaseOutcome};
 
 /// `seclab validate`.
 pub fn validate(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
+    // Every problem of every lab in one run: those that did not load, then
+    // each loaded lab's content.
     let all: Vec<crate::error::InputError> = ctx
         .catalog
-        .labs
+        .broken
         .iter()
-        .flat_map(crate::lab::validate::validate_lab)
+        .map(|(_, e)| e.clone())
+        .chain(
+            ctx.catalog
+                .labs
+                .iter()
+                .flat_map(crate::lab::validate::validate_lab),
+        )
         .collect();
     let problems = all.len();
+    let lab_count = ctx.catalog.labs.len() + ctx.catalog.broken.len();
     if output == Output::Json {
         let v: Vec<serde_json::Value> = all
             .iter()
@@ -28,17 +37,18 @@ pub fn validate(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"labs": ctx.catalog.labs.len(), "problems": v})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({"labs": lab_count, "problems": v}))?
         );
         return Ok(Outcome(if problems > 0 { EXIT_USAGE } else { EXIT_OK }));
     }
     for p in &all {
         eprintln!("{p}");
+        if let Some(snippet) = p.snippet() {
+            eprint!("{snippet}");
+        }
     }
     if problems > 0 {
-        eprintln!("{problems} problem(s) in {} lab(s)", ctx.catalog.labs.len());
+        eprintln!("{problems} problem(s) in {lab_count} lab(s)");
         return Ok(Outcome(EXIT_USAGE));
     }
     println!("{} lab(s) valid", ctx.catalog.labs.len());
@@ -54,6 +64,11 @@ pub fn test(
     output: Output,
 ) -> anyhow::Result<Outcome> {
     let labs: Vec<_> = if only.is_empty() {
+        if let Some((_, e)) = ctx.catalog.broken.first() {
+            // Testing every lab includes the broken ones.
+            ctx.catalog.warn_broken();
+            return Err(e.clone().into());
+        }
         ctx.catalog.labs.iter().collect()
     } else {
         only.iter()

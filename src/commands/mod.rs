@@ -69,7 +69,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let ctx = Ctx::load(cli.labs.clone())?;
     match cli.command {
         // The TUI in a terminal; the plain list in a pipe.
-        None if crate::runtime::is_interactive() => crate::runtime::run(ctx.catalog),
+        None if crate::runtime::is_interactive() => {
+            ctx.catalog.warn_broken();
+            crate::runtime::run(ctx.catalog)
+        }
         None => student::list(&ctx, crate::cli::Output::Text, true),
         Some(Command::List { output }) => student::list(&ctx, output, false),
         Some(Command::Show { lab, task, output }) => {

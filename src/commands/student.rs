@@ -28,6 +28,7 @@ fn needs_words(needs: &std::collections::BTreeSet<Need>) -> Vec<String> {
 
 /// `seclab list` (and `seclab` with no arguments).
 pub fn list(ctx: &Ctx, output: Output, intro: bool) -> anyhow::Result<Outcome> {
+    ctx.catalog.warn_broken();
     if output == Output::Json {
         let labs: Vec<Value> = ctx
             .catalog

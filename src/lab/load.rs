@@ -104,42 +104,70 @@ pub fn subtree(files: &LabFiles, dir: &str) -> LabFiles {
 pub struct Catalog {
     /// The labs, in listing order.
     pub labs: Vec<Lab>,
+    /// Labs that did not load, by folder name, with the reason. A broken
+    /// lab fails only the commands that use it (and `validate`); the
+    /// others work as usual.
+    pub broken: Vec<(String, InputError)>,
 }
 
 impl Catalog {
     /// The built-in labs, plus those in `external` (a folder of lab
-    /// folders, or one lab folder) when given.
+    /// folders, or one lab folder) when given. Only an unreadable
+    /// `external` folder is an error; a lab that does not load is kept in
+    /// [`Catalog::broken`].
     pub fn load(external: Option<&Path>) -> Result<Self, InputError> {
-        let mut labs = builtin()?;
+        let (mut labs, mut broken) = builtin();
         if let Some(dir) = external {
-            for lab in load_dir(dir)? {
+            for (folder, loaded) in load_dir_each(dir)? {
+                let lab = match loaded {
+                    Ok(lab) => lab,
+                    Err(e) => {
+                        broken.push((folder, e));
+                        continue;
+                    }
+                };
                 if let Some(other) = labs.iter().find(|l| l.spec.id == lab.spec.id) {
-                    return Err(InputError::new(
+                    let e = InputError::new(
                         format!("{}lab.yaml", lab.display_root),
                         format!(
                             "lab id `{}` is already used by {}lab.yaml",
                             lab.spec.id, other.display_root
                         ),
-                    ));
+                    );
+                    broken.push((folder, e));
+                    continue;
                 }
                 labs.push(lab);
             }
         }
-        Ok(Self { labs })
+        Ok(Self { labs, broken })
     }
 
-    /// The lab with this id, or an error listing the ids there are.
+    /// The lab with this id, the reason it did not load, or an error
+    /// listing the ids there are.
     pub fn get(&self, id: &str) -> Result<&Lab, anyhow::Error> {
-        self.labs.iter().find(|l| l.spec.id == id).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown lab `{id}`; labs: {}",
-                self.labs
-                    .iter()
-                    .map(|l| l.spec.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+        if let Some(lab) = self.labs.iter().find(|l| l.spec.id == id) {
+            return Ok(lab);
+        }
+        if let Some((_, e)) = self.broken.iter().find(|(folder, _)| folder == id) {
+            return Err(e.clone().into());
+        }
+        Err(anyhow::anyhow!(
+            "unknown lab `{id}`; labs: {}",
+            self.labs
+                .iter()
+                .map(|l| l.spec.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+
+    /// Tells on stderr which labs did not load (for commands that list or
+    /// use every lab).
+    pub fn warn_broken(&self) {
+        for (folder, e) in &self.broken {
+            eprintln!("warning: lab `{folder}` is left out: {e}");
+        }
     }
 
     /// Whether any lab came from outside the binary.
@@ -148,8 +176,9 @@ impl Catalog {
     }
 }
 
-fn builtin() -> Result<Vec<Lab>, InputError> {
+fn builtin() -> (Vec<Lab>, Vec<(String, InputError)>) {
     let mut labs = Vec::new();
+    let mut broken = Vec::new();
     let mut dirs: Vec<&Dir<'_>> = BUILTIN_LABS.dirs().collect();
     dirs.sort_by_key(|d| d.path());
     for dir in dirs {
@@ -160,16 +189,19 @@ fn builtin() -> Result<Vec<Lab>, InputError> {
         if let Some(m) = BUILTIN_MANIFESTS.get_dir(&id) {
             collect_embedded(m, m.path(), &mut manifests);
         }
-        labs.push(build(
+        match build(
             files,
             manifests,
             Origin::BuiltIn,
             format!("labs/{id}/"),
             &id,
-        )?);
+        ) {
+            Ok(lab) => labs.push(lab),
+            Err(e) => broken.push((id, e)),
+        }
     }
     labs.sort_by_key(|l| order(&l.spec.id));
-    Ok(labs)
+    (labs, broken)
 }
 
 /// Built-in labs in course order; unknown ids after, by name.
@@ -241,6 +273,12 @@ fn read_tree_into(root: &Path, dir: &Path, out: &mut LabFiles) -> Result<(), Inp
 /// labs. A sibling `manifests/<id>/` next to the labs folder is used when
 /// present.
 pub fn load_dir(dir: &Path) -> Result<Vec<Lab>, InputError> {
+    load_dir_each(dir)?.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Like [`load_dir`], one result per lab folder (by folder name), so one
+/// broken lab does not hide the others.
+pub fn load_dir_each(dir: &Path) -> Result<Vec<(String, Result<Lab, InputError>)>, InputError> {
     let lab_dirs: Vec<PathBuf> = if dir.join("lab.yaml").is_file() {
         vec![dir.to_path_buf()]
     } else {
@@ -263,23 +301,26 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Lab>, InputError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let files = read_tree(&lab_dir)?;
-        let manifests_dir = lab_dir
-            .parent()
-            .and_then(Path::parent)
-            .map(|p| p.join("manifests").join(&id));
-        let manifests = match manifests_dir {
-            Some(m) if m.is_dir() => read_tree(&m)?,
-            _ => LabFiles::new(),
+        let one = || {
+            let files = read_tree(&lab_dir)?;
+            let manifests_dir = lab_dir
+                .parent()
+                .and_then(Path::parent)
+                .map(|p| p.join("manifests").join(&id));
+            let manifests = match manifests_dir {
+                Some(m) if m.is_dir() => read_tree(&m)?,
+                _ => LabFiles::new(),
+            };
+            let root = format!("{}/", lab_dir.display());
+            build(
+                files,
+                manifests,
+                Origin::External(lab_dir.clone()),
+                root,
+                &id,
+            )
         };
-        let root = format!("{}/", lab_dir.display());
-        labs.push(build(
-            files,
-            manifests,
-            Origin::External(lab_dir),
-            root,
-            &id,
-        )?);
+        labs.push((id.clone(), one()));
     }
     Ok(labs)
 }
