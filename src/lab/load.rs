@@ -276,9 +276,12 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Lab>, InputError> {
     load_dir_each(dir)?.into_iter().map(|(_, l)| l).collect()
 }
 
+/// One lab folder's outcome: the lab, or why it did not load.
+pub type LabLoad = Result<Lab, InputError>;
+
 /// Like [`load_dir`], one result per lab folder (by folder name), so one
 /// broken lab does not hide the others.
-pub fn load_dir_each(dir: &Path) -> Result<Vec<(String, Result<Lab, InputError>)>, InputError> {
+pub fn load_dir_each(dir: &Path) -> Result<Vec<(String, LabLoad)>, InputError> {
     let lab_dirs: Vec<PathBuf> = if dir.join("lab.yaml").is_file() {
         vec![dir.to_path_buf()]
     } else {
