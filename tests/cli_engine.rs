@@ -489,6 +489,14 @@ fn new_scaffold_validates_and_tests_green() {
     let sb = Sandbox::new();
     let r = sb.run(&["new", "my-lab", "--dir", "labs"]);
     assert_eq!(r.code, 0, "{r:?}");
+    // The `$schema` that lab.yaml names resolves in the author's folder.
+    let lab = std::fs::read_to_string(sb.work().join("labs/my-lab/lab.yaml")).expect("lab");
+    assert!(
+        lab.starts_with("# yaml-language-server: $schema=../lab.schema.json"),
+        "{lab}"
+    );
+    let schema = std::fs::read_to_string(sb.work().join("labs/lab.schema.json")).expect("schema");
+    assert_eq!(schema, sb.run(&["lab", "schema"]).stdout);
     let r = sb.run(&["--labs", "labs", "validate"]);
     assert_eq!(r.code, 0, "{r:?}");
     let r = sb.run(&["--labs", "labs", "test", "--offline", "my-lab"]);

@@ -180,6 +180,23 @@ pub fn new_lab(id: &str, dir: &Path) -> anyhow::Result<Outcome> {
         }
         std::fs::write(&p, text)?;
     }
+    // lab.yaml names `../lab.schema.json` for editors: make it resolve in
+    // the author's folder too, not only in this repository.
+    let schema_path = dir.join("lab.schema.json");
+    let schema = crate::lab::model::schema_json();
+    let current = std::fs::read_to_string(&schema_path).ok();
+    if current.as_deref() != Some(schema.as_str()) {
+        std::fs::write(&schema_path, &schema)?;
+        println!(
+            "{} {} (the lab.yaml schema, for editors)",
+            if current.is_some() {
+                "updated"
+            } else {
+                "wrote"
+            },
+            schema_path.display()
+        );
+    }
     println!(
         "created {}; try: seclab --labs {} test {id}",
         root.display(),
