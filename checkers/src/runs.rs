@@ -479,29 +479,28 @@ fn container(ctx: &Ctx<'_>, c: &Value, path: &str, role: Role, out: &mut Vec<Fin
     if facts.is_none() {
         let known: Vec<&str> = ctx.images.keys().map(String::as_str).collect();
         let digest_only = image_ref::parse(image, false).is_ok_and(|r| r.tag.is_none());
-        let msg = format!(
-            "{label} {name:?}: seclab has no facts about image {image} (its user, port and writable paths){}; this lab knows: {}",
-            if digest_only {
-                ", and a digest alone does not say which tag it is (write repo:tag@sha256:…)"
-            } else {
-                ""
-            },
-            if known.is_empty() {
-                "no images".to_owned()
-            } else {
-                known.join(", ")
-            }
-        );
+        let known = if known.is_empty() {
+            "no images".to_owned()
+        } else {
+            known.join(", ")
+        };
+        let digest_note = if digest_only {
+            " (a digest alone does not say which tag it is: write repo:tag@sha256:…)"
+        } else {
+            ""
+        };
         if role == Role::App {
             out.push(err(
-                format!("{msg}. It cannot tell offline whether it runs"),
+                format!(
+                    "{label} {name:?}: seclab has no facts about image {image}{digest_note} (its user, port and writable paths), so it cannot tell offline whether it runs; this lab knows: {known}"
+                ),
                 format!("{path}.image"),
             ));
             return;
         }
         out.push(
             Finding::warning(format!(
-                "{msg}. Its user, ports and writable paths go unchecked; the rest of the pod is graded"
+                "{label} {name:?}: seclab has no facts about image {image}{digest_note}, so its user, ports and writable paths go unchecked (this lab knows: {known}); the rest of the pod is graded"
             ))
             .about(ctx.obj)
             .at(format!("{path}.image")),
