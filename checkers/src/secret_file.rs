@@ -221,12 +221,24 @@ impl Pod<'_> {
                 file.starts_with(&mp).then_some((i, m, mp))
             })
             .collect();
-        let Some(depth) = mounts.iter().map(|(_, _, mp)| mp.len()).max() else {
-            let unmounted = self.secret_volumes().next().map_or(String::new(), |v| {
+        // A volume from the Secret that this container does not mount at
+        // all, said when the file turns out to come from elsewhere.
+        let mounted: Vec<&str> = c
+            .get("volumeMounts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("name").and_then(Value::as_str))
+            .collect();
+        let unmounted = self
+            .secret_volumes()
+            .find(|v| !mounted.contains(v))
+            .map_or(String::new(), |v| {
                 format!(
                     "; the pod defines volume {v:?} from the Secret, but container {name:?} does not mount it"
                 )
             });
+        let Some(depth) = mounts.iter().map(|(_, _, mp)| mp.len()).max() else {
             out.push(self.err(
                 format!(
                     "container {name:?}: nothing is mounted at {shown} or a folder above it, so the file there comes from the image, not from {from}{unmounted}"
@@ -292,7 +304,7 @@ impl Pod<'_> {
         if inner.is_empty() && !self.is_ours(volume) {
             out.push(self.err(
                 format!(
-                    "container {name:?}: {shown} is volume {vol_name:?}, which is {}, not {from}",
+                    "container {name:?}: {shown} is volume {vol_name:?}, which is {}, not {from}{unmounted}",
                     volume_words(volume)
                 ),
                 format!("{mpath}.name"),
@@ -332,7 +344,7 @@ impl Pod<'_> {
             )),
             Some(Writer::Other(what)) => out.push(self.err(
                 format!(
-                    "container {name:?}: {shown} comes from volume {vol_name:?} mounted at {at_mount}, which is {what}, not {from}"
+                    "container {name:?}: {shown} comes from volume {vol_name:?} mounted at {at_mount}, which is {what}, not {from}{unmounted}"
                 ),
                 format!("{mpath}.name"),
             )),
