@@ -191,3 +191,26 @@ fn an_unlisted_init_image_is_a_warning_and_a_digest_gets_its_tags_facts() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(!r.stdout.contains("no facts"), "{}", r.stdout);
 }
+
+#[test]
+fn validate_rejects_bad_image_keys_and_secret_file_paths() {
+    let sb = Sandbox::new();
+    let r = sb.run(&["new", "demo", "--dir", "labs"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let yaml = sb.work().join("labs/demo/lab.yaml");
+    let mut text = std::fs::read_to_string(&yaml).expect("lab.yaml");
+    text.push_str(
+        "      - secret_file: {target: deployment/app, secret: db, key: password, path: etc/db/password}\n      - runs: {target: deployment/app}\nimages:\n  \"ngin*:1.27\": {user: 0}\n  \"nginx:1.27*\": {user: 0}\n",
+    );
+    std::fs::write(&yaml, text).expect("write");
+    let r = sb.run(&["--labs", "labs", "validate"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(all.contains("globs are allowed in the tag only"), "{all}");
+    assert!(
+        all.contains("path \"etc/db/password\" must be absolute"),
+        "{all}"
+    );
+    // The glob in the tag is fine.
+    assert!(!all.contains("\"nginx:1.27*\""), "{all}");
+}
