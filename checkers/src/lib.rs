@@ -14,6 +14,7 @@
 //! - [`netpol`]: NetworkPolicy reachability.
 //! - [`rbac`]: RBAC authorization questions over Role/Binding objects.
 //! - [`runs`]: would a pod start and run, given facts about its images.
+//! - [`secret_file`]: a Secret read from a mounted file, not the environment.
 //! - [`manifest`], [`quiz`], [`flag`]: field assertions, questions, flags.
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
@@ -27,6 +28,7 @@ pub mod quiz;
 pub mod rbac;
 pub mod registry;
 pub mod runs;
+pub mod secret_file;
 pub mod target;
 pub mod verdict;
 

@@ -44,6 +44,9 @@ pub enum CheckSpec {
     /// The connections the workspace's NetworkPolicies allow, compared
     /// with an expected connection list (optionally within a scope).
     Netpol(NetpolCheck),
+    /// A workload's app reads a Secret's key from a file mounted from that
+    /// Secret, and no container gets the Secret from its environment.
+    SecretFile(crate::secret_file::SecretFileCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -100,6 +103,7 @@ impl CheckSpec {
             CheckSpec::PssNamespace(_) => "pss_namespace",
             CheckSpec::Runs(_) => "runs",
             CheckSpec::Netpol(_) => "netpol",
+            CheckSpec::SecretFile(_) => "secret_file",
         }
     }
 
@@ -117,7 +121,8 @@ impl CheckSpec {
             | CheckSpec::Pss(_)
             | CheckSpec::PssNamespace(_)
             | CheckSpec::Runs(_)
-            | CheckSpec::Netpol(_) => vec![Need::Workspace],
+            | CheckSpec::Netpol(_)
+            | CheckSpec::SecretFile(_) => vec![Need::Workspace],
         }
     }
 
@@ -172,8 +177,20 @@ impl CheckSpec {
                         .map_or(String::new(), |v| format!(" (version latest or >= {v})"))
                 )
             }
-            CheckSpec::Runs(r) => format!("{} would start and run", r.target),
+            CheckSpec::Runs(r) => format!(
+                "{} would start and run{}",
+                r.target,
+                if r.read_only_root {
+                    ", every container with a read-only root filesystem"
+                } else {
+                    ""
+                }
+            ),
             CheckSpec::Netpol(n) => n.describe(),
+            CheckSpec::SecretFile(f) => format!(
+                "{}: {} is Secret {} key {}, and no container has the Secret in its environment",
+                f.target, f.path, f.secret, f.key
+            ),
         }
     }
 
@@ -210,6 +227,7 @@ impl CheckSpec {
             CheckSpec::Pss(p) => crate::pss::check::grade_pss(p, ev.workspace),
             CheckSpec::PssNamespace(n) => crate::pss::check::grade_namespace(n, ev.workspace),
             CheckSpec::Runs(r) => crate::runs::grade(r, ev.workspace, ev.images),
+            CheckSpec::SecretFile(f) => crate::secret_file::grade(f, ev.workspace),
         }
     }
 }

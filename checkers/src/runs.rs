@@ -4,6 +4,12 @@
 //!
 //! Pod Security admission only reads the pod spec, so a pod can pass
 //! `restricted` and still never run. This checker catches, offline:
+//! - a workload that runs no pod: `replicas: 0`, a paused Deployment (its
+//!   template is never rolled out), a suspended Job or CronJob, a Job with
+//!   `parallelism: 0` or `completions: 0`;
+//! - a workload the API server rejects: a selector that does not match the
+//!   template's labels (or none, for apps/v1 kinds), a `restartPolicy` the
+//!   kind does not allow, no containers, a mount of an undefined volume;
 //! - `runAsNonRoot: true` on an image that runs as root: the kubelet refuses
 //!   it (`container has runAsNonRoot and image will run as root`), or on an
 //!   image whose user is a name, not a uid (`image has non-numeric user`),
@@ -13,10 +19,26 @@
 //!   `emptyDir`), and on a writable root filesystem a user other than the
 //!   image's own (or root) does not own it;
 //! - ports: declared `containerPort`s and probes aimed at a port the image
-//!   does not listen on.
+//!   does not listen on (app containers and sidecars);
+//! - an init container that runs a server image's own program: it never
+//!   exits, so the pod never gets past `Init`.
 //!
-//! Images without facts fail with the list of images the lab knows: seclab
-//! cannot tell offline whether they would run.
+//! With `read_only_root: true` the check also requires
+//! `readOnlyRootFilesystem: true` on every container: init containers,
+//! sidecars, app containers and ephemeral containers.
+//!
+//! Image facts are looked up by reference (see [`image_ref`]: Docker Hub
+//! names normalised, `repo:tag@digest` gets the tag's facts, lab.yaml keys
+//! may glob the tag, the most specific key wins). An app container whose
+//! image has no facts fails, with the list of images the lab knows: seclab
+//! cannot tell offline whether it runs, and the app is what the task is
+//! about. An init container (or sidecar) without facts is a warning naming
+//! the image: its user, ports and writable paths go unchecked, what needs
+//! no facts is still checked, and the rest of the pod is graded as usual.
+//! Ephemeral containers are debugging aids added to a running pod: only
+//! the read-only root applies to them.
+
+pub mod image_ref;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,7 +88,8 @@ pub struct ImageFacts {
     /// The user the image runs as when the pod does not set `runAsUser`
     /// (its Dockerfile `USER`; no `USER` means `0`, root).
     pub user: ImageUser,
-    /// The port the image's program listens on, if it serves one.
+    /// The port the image's program listens on, if it serves one (a server
+    /// never exits, so it cannot be an init container's program).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// Paths the image's program must be able to write (directories or
@@ -75,7 +98,8 @@ pub struct ImageFacts {
     pub writable_paths: Vec<String>,
 }
 
-/// Image facts by image reference (`nginx:1.27`).
+/// Image facts keyed by image reference: `nginx:1.27`, a glob tag
+/// `nginxinc/nginx-unprivileged:1.27*`, or a digest `repo@sha256:…`.
 pub type Images = BTreeMap<String, ImageFacts>;
 
 /// A `runs:` check: the target workload's pod would start and run with the
@@ -89,22 +113,35 @@ pub struct RunsCheck {
     /// The object's namespace; any namespace when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// Also require `securityContext.readOnlyRootFilesystem: true` on every
+    /// container of the pod: init containers, sidecars, app containers and
+    /// ephemeral containers (an immutable pod, and one that still runs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only_root: bool,
 }
 
-/// `nginx:1.27`, `docker.io/nginx:1.27` and `docker.io/library/nginx:1.27`
-/// name the same image.
-fn normalize(image: &str) -> &str {
-    let s = image.strip_prefix("docker.io/").unwrap_or(image);
-    s.strip_prefix("library/").unwrap_or(s)
+/// What is wrong with an `images:` key of lab.yaml, if anything.
+pub fn image_key_problem(key: &str) -> Option<String> {
+    image_ref::parse(key, true).err()
 }
 
-fn facts_for<'a>(images: &'a Images, image: &str) -> Option<&'a ImageFacts> {
-    images.get(image).or_else(|| {
-        images
-            .iter()
-            .find(|(k, _)| normalize(k) == normalize(image))
-            .map(|(_, f)| f)
-    })
+/// The facts that describe `image`, with the key they are written under:
+/// the most specific matching key (see [`image_ref`]).
+pub fn facts_for<'a>(images: &'a Images, image: &str) -> Option<(&'a str, &'a ImageFacts)> {
+    let wanted = image_ref::parse(image, false).ok()?;
+    let mut best: Option<((u8, usize), &str, &ImageFacts)> = None;
+    for (key, facts) in images {
+        let Ok(k) = image_ref::parse(key, true) else {
+            continue;
+        };
+        if let Some(score) = image_ref::specificity(&k, &wanted) {
+            // Strictly greater: on a tie the key that sorts first stays.
+            if best.is_none_or(|(b, _, _)| score > b) {
+                best = Some((score, key.as_str(), facts));
+            }
+        }
+    }
+    best.map(|(_, k, f)| (k, f))
 }
 
 /// Grades a `runs:` check against the objects at hand and the lab's images.
@@ -117,12 +154,12 @@ pub fn grade(check: &RunsCheck, objects: &[KubeObject], images: Option<&Images>)
     let images = images.unwrap_or(&empty);
     let mut findings = Vec::new();
     for obj in found {
-        findings.extend(pod_findings(obj, images));
+        findings.extend(pod_findings(obj, images, check.read_only_root));
     }
     Verdict::from_findings(findings)
 }
 
-/// The settings of one container that decide whether it runs.
+/// The settings of one pod that decide whether its containers run.
 struct Ctx<'a> {
     obj: &'a KubeObject,
     spec: &'a Value,
@@ -130,7 +167,31 @@ struct Ctx<'a> {
     images: &'a Images,
 }
 
-fn pod_findings(obj: &KubeObject, images: &Images) -> Vec<Finding> {
+/// What a container is to its pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// An init container: runs to completion before the app starts.
+    Init,
+    /// An init container with `restartPolicy: Always`: runs beside the app.
+    Sidecar,
+    /// One of `containers`.
+    App,
+    /// One of `ephemeralContainers`, added to a running pod for debugging.
+    Ephemeral,
+}
+
+impl Role {
+    fn label(self) -> &'static str {
+        match self {
+            Role::Init => "init container",
+            Role::Sidecar => "sidecar container",
+            Role::App => "container",
+            Role::Ephemeral => "ephemeral container",
+        }
+    }
+}
+
+fn pod_findings(obj: &KubeObject, images: &Images, read_only_root: bool) -> Vec<Finding> {
     let Some(t) = obj.pod_template() else {
         return vec![
             Finding::error(format!(
@@ -147,48 +208,304 @@ fn pod_findings(obj: &KubeObject, images: &Images) -> Vec<Finding> {
         images,
     };
     let mut out = Vec::new();
-    let mut any = false;
-    for list in ["initContainers", "containers"] {
-        let Some(items) = t.spec.get(list).and_then(Value::as_array) else {
-            continue;
-        };
-        for (i, c) in items.iter().enumerate() {
-            any = true;
-            let path = format!("{}.{list}[{i}]", t.spec_path);
-            container(&ctx, c, &path, list == "containers", &mut out);
-        }
-    }
-    if !any {
+    workload(obj, &t, &mut out);
+    if t.spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
         out.push(
-            Finding::error("the pod has no containers: nothing would run")
+            Finding::error("the pod has no containers: nothing would run (and the API server rejects a pod without any)")
                 .about(obj)
                 .at(format!("{}.containers", t.spec_path)),
         );
     }
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        let Some(items) = t.spec.get(list).and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, c) in items.iter().enumerate() {
+            let path = format!("{}.{list}[{i}]", t.spec_path);
+            let role = match list {
+                "initContainers" => {
+                    if c.get("restartPolicy").and_then(Value::as_str) == Some("Always") {
+                        Role::Sidecar
+                    } else {
+                        Role::Init
+                    }
+                }
+                "containers" => Role::App,
+                _ => Role::Ephemeral,
+            };
+            if read_only_root {
+                read_only(&ctx, c, &path, role, &mut out);
+            }
+            if role != Role::Ephemeral {
+                container(&ctx, c, &path, role, &mut out);
+            }
+        }
+    }
     out
 }
 
-fn container(ctx: &Ctx<'_>, c: &Value, path: &str, main: bool, out: &mut Vec<Finding>) {
+/// `readOnlyRootFilesystem: true` on one container.
+fn read_only(ctx: &Ctx<'_>, c: &Value, path: &str, role: Role, out: &mut Vec<Finding>) {
     let name = c.get("name").and_then(Value::as_str).unwrap_or("");
-    let err = |msg: String, at: String| Finding::error(msg).about(ctx.obj).at(at);
-    let Some(image) = c.get("image").and_then(Value::as_str) else {
-        out.push(err(
-            format!("container {name:?} names no image"),
-            format!("{path}.image"),
-        ));
-        return;
-    };
-    let Some(facts) = facts_for(ctx.images, image) else {
-        let known: Vec<&str> = ctx.images.keys().map(String::as_str).collect();
+    let setting = c.pointer("/securityContext/readOnlyRootFilesystem");
+    if setting.and_then(Value::as_bool) != Some(true) {
+        let how = match setting {
+            None | Some(Value::Null) => "does not set",
+            Some(_) => "does not have",
+        };
+        out.push(
+            Finding::error(format!(
+                "{} {name:?} {how} securityContext.readOnlyRootFilesystem: true: its root filesystem is writable, so whoever runs code in it can drop tools or change the program; every container of the pod needs a read-only root filesystem",
+                role.label()
+            ))
+            .about(ctx.obj)
+            .at(format!("{path}.securityContext.readOnlyRootFilesystem")),
+        );
+    }
+}
+
+/// Whether the workload object runs its pod at all, and whether the API
+/// server accepts it.
+fn workload(obj: &KubeObject, t: &crate::object::PodTemplate<'_>, out: &mut Vec<Finding>) {
+    let v = &obj.value;
+    let err = |msg: String, at: &str| Finding::error(msg).about(obj).at(at);
+    let kind = obj.kind();
+    let int = |p: &str| v.pointer(p).and_then(Value::as_i64);
+    let yes = |p: &str| v.pointer(p).and_then(Value::as_bool) == Some(true);
+    if matches!(
+        kind,
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "ReplicationController"
+    ) && int("/spec/replicas").is_some_and(|n| n <= 0)
+    {
         out.push(err(
             format!(
-                "container {name:?}: seclab has no facts about image {image} (its user, port and writable paths), so it cannot tell offline whether it runs; this lab knows: {}",
-                if known.is_empty() { "no images".to_owned() } else { known.join(", ") }
+                "{kind} {} has replicas: {}: the controller runs no pod, so nothing runs",
+                obj.name(),
+                int("/spec/replicas").unwrap_or(0)
             ),
+            "spec.replicas",
+        ));
+    }
+    if kind == "Deployment" && yes("/spec/paused") {
+        out.push(err(
+            "the Deployment is paused: its controller does not roll out this template (a new Deployment starts no pod, an existing one keeps its old pods); remove paused: true".to_owned(),
+            "spec.paused",
+        ));
+    }
+    let job = match kind {
+        "Job" => Some(("/spec", "spec")),
+        "CronJob" => {
+            if yes("/spec/suspend") {
+                out.push(err(
+                    "the CronJob is suspended: it schedules no Job, so nothing runs".to_owned(),
+                    "spec.suspend",
+                ));
+            }
+            Some(("/spec/jobTemplate/spec", "spec.jobTemplate.spec"))
+        }
+        _ => None,
+    };
+    if let Some((ptr, at)) = job {
+        if yes(&format!("{ptr}/suspend")) {
+            out.push(err(
+                "the Job is suspended: it creates no pod until it is resumed".to_owned(),
+                &format!("{at}.suspend"),
+            ));
+        }
+        for field in ["parallelism", "completions"] {
+            if int(&format!("{ptr}/{field}")).is_some_and(|n| n <= 0) {
+                out.push(err(
+                    format!("the Job has {field}: 0: it runs no pod"),
+                    &format!("{at}.{field}"),
+                ));
+            }
+        }
+    }
+    let restart = t.spec.get("restartPolicy").and_then(Value::as_str);
+    let restart_at = format!("{}.restartPolicy", t.spec_path);
+    match kind {
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "ReplicationController"
+            if restart.is_some_and(|r| r != "Always") =>
+        {
+            out.push(err(
+                format!(
+                    "restartPolicy {:?}: a {kind} keeps its pods running, so the API server accepts only Always",
+                    restart.unwrap_or_default()
+                ),
+                &restart_at,
+            ));
+        }
+        "Job" | "CronJob" if !matches!(restart, Some("OnFailure" | "Never")) => {
+            out.push(err(
+                format!(
+                    "restartPolicy {}: a Job's pods must finish, so the API server accepts only OnFailure or Never",
+                    restart.map_or_else(|| "unset (it defaults to Always)".to_owned(), |r| format!("{r:?}"))
+                ),
+                &restart_at,
+            ));
+        }
+        _ => {}
+    }
+    let labels = t.metadata.get("labels");
+    match kind {
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
+            match v.pointer("/spec/selector") {
+                None | Some(Value::Null) => out.push(err(
+                    format!("the {kind} has no spec.selector: the API server rejects it (apps/v1 requires one matching the template's labels)"),
+                    "spec",
+                )),
+                Some(sel) => {
+                    if let Err(why) = selector_matches(sel, labels) {
+                        out.push(err(
+                            format!("spec.selector {why}: the API server rejects the {kind} (\"selector does not match template labels\")"),
+                            "spec.selector",
+                        ));
+                    }
+                }
+            }
+        }
+        "ReplicationController" => {
+            if let Some(sel) = v.pointer("/spec/selector").and_then(Value::as_object) {
+                let wanted = serde_json::json!({ "matchLabels": sel });
+                if let Err(why) = selector_matches(&wanted, labels) {
+                    out.push(err(
+                        format!(
+                            "spec.selector {why}: the API server rejects the ReplicationController"
+                        ),
+                        "spec.selector",
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a label selector selects a pod with these labels; the error
+/// says why not.
+fn selector_matches(sel: &Value, labels: Option<&Value>) -> Result<(), String> {
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    let match_labels = sel.get("matchLabels").and_then(Value::as_object);
+    let exprs = sel.get("matchExpressions").and_then(Value::as_array);
+    if match_labels.is_none_or(serde_json::Map::is_empty) && exprs.is_none_or(Vec::is_empty) {
+        return Err("is empty".into());
+    }
+    for (k, want) in match_labels.into_iter().flatten() {
+        let want = want.as_str().unwrap_or_default();
+        if label(k) != Some(want) {
+            return Err(format!(
+                "wants label {k}={want}, which the pod template does not have"
+            ));
+        }
+    }
+    for e in exprs.into_iter().flatten() {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or_default();
+        let op = e
+            .get("operator")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|vs| vs.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let have = label(key);
+        let ok = match op {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            other => {
+                return Err(format!(
+                    "has operator {other:?}, which is not In, NotIn, Exists or DoesNotExist"
+                ));
+            }
+        };
+        if !ok {
+            return Err(format!(
+                "wants {key} {op}{}, which the pod template's labels do not satisfy",
+                if values.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", values.join(", "))
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn container(ctx: &Ctx<'_>, c: &Value, path: &str, role: Role, out: &mut Vec<Finding>) {
+    let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+    let label = role.label();
+    let err = |msg: String, at: String| Finding::error(msg).about(ctx.obj).at(at);
+    let volumes = ctx
+        .spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    for (i, m) in c
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let vol = m.get("name").and_then(Value::as_str).unwrap_or("");
+        if !volumes
+            .iter()
+            .any(|v| v.get("name").and_then(Value::as_str) == Some(vol))
+        {
+            out.push(err(
+                format!(
+                    "{label} {name:?} mounts volume {vol:?}, which the pod does not define in volumes: the API server rejects the pod"
+                ),
+                format!("{path}.volumeMounts[{i}].name"),
+            ));
+        }
+    }
+    let Some(image) = c.get("image").and_then(Value::as_str) else {
+        out.push(err(
+            format!("{label} {name:?} names no image"),
             format!("{path}.image"),
         ));
         return;
     };
+    let facts = facts_for(ctx.images, image).map(|(_, f)| f);
+    if facts.is_none() {
+        let known: Vec<&str> = ctx.images.keys().map(String::as_str).collect();
+        let digest_only = image_ref::parse(image, false).is_ok_and(|r| r.tag.is_none());
+        let known = if known.is_empty() {
+            "no images".to_owned()
+        } else {
+            known.join(", ")
+        };
+        let digest_note = if digest_only {
+            " (a digest alone does not say which tag it is: write repo:tag@sha256:…)"
+        } else {
+            ""
+        };
+        if role == Role::App {
+            out.push(err(
+                format!(
+                    "{label} {name:?}: seclab has no facts about image {image}{digest_note} (its user, port and writable paths), so it cannot tell offline whether it runs; this lab knows: {known}"
+                ),
+                format!("{path}.image"),
+            ));
+            return;
+        }
+        out.push(
+            Finding::warning(format!(
+                "{label} {name:?}: seclab has no facts about image {image}{digest_note}, so its user, ports and writable paths go unchecked (this lab knows: {known}); the rest of the pod is graded"
+            ))
+            .about(ctx.obj)
+            .at(format!("{path}.image")),
+        );
+    }
     let pod_sc = |f: &str| ctx.spec.get("securityContext").and_then(|s| s.get(f));
     let own_sc = |f: &str| c.get("securityContext").and_then(|s| s.get(f));
     // Container settings win over the pod's.
@@ -203,25 +520,25 @@ fn container(ctx: &Ctx<'_>, c: &Value, path: &str, main: bool, out: &mut Vec<Fin
     let run_as_user = setting("runAsUser").and_then(|(v, p)| v.as_u64().map(|n| (n, p)));
     let non_root = setting("runAsNonRoot").filter(|(v, _)| v.as_bool() == Some(true));
     if let Some((_, nr_path)) = &non_root {
-        match &run_as_user {
-            Some((0, p)) => out.push(err(
+        match (&run_as_user, facts) {
+            (Some((0, p)), _) => out.push(err(
                 format!(
-                    "container {name:?} would never start: the kubelet refuses it with \"container's runAsUser breaks non-root policy\" (runAsNonRoot is true and runAsUser is 0)"
+                    "{label} {name:?} would never start: the kubelet refuses it with \"container's runAsUser breaks non-root policy\" (runAsNonRoot is true and runAsUser is 0)"
                 ),
                 p.clone(),
             )),
-            Some(_) => {}
-            None => match facts.user.uid() {
+            (Some(_), _) | (None, None) => {}
+            (None, Some(facts)) => match facts.user.uid() {
                 Some(0) => out.push(err(
                     format!(
-                        "container {name:?} would never start: {image} runs as root, and with runAsNonRoot: true the kubelet refuses it (\"container has runAsNonRoot and image will run as root\", CreateContainerConfigError). Use an image built to run as a non-root user"
+                        "{label} {name:?} would never start: {image} runs as root, and with runAsNonRoot: true the kubelet refuses it (\"container has runAsNonRoot and image will run as root\", CreateContainerConfigError). Use an image built to run as a non-root user"
                     ),
                     nr_path.clone(),
                 )),
                 Some(_) => {}
                 None => out.push(err(
                     format!(
-                        "container {name:?} would never start: {image} runs as {}, a name, and with runAsNonRoot: true the kubelet refuses it (\"image has non-numeric user ({}), cannot verify user is non-root\"); set runAsUser to its uid",
+                        "{label} {name:?} would never start: {image} runs as {}, a name, and with runAsNonRoot: true the kubelet refuses it (\"image has non-numeric user ({}), cannot verify user is non-root\"); set runAsUser to its uid",
                         facts.user,
                         match &facts.user { ImageUser::Name(s) => s.as_str(), ImageUser::Uid(_) => "" },
                     ),
@@ -230,46 +547,70 @@ fn container(ctx: &Ctx<'_>, c: &Value, path: &str, main: bool, out: &mut Vec<Fin
             },
         }
     }
-    writable(
+    let Some(facts) = facts else {
+        return;
+    };
+    let c_ctx = One {
         ctx,
         c,
         path,
         name,
+        label,
         image,
         facts,
-        run_as_user.as_ref().map(|(n, _)| *n),
-        out,
-    );
-    if main {
-        ports(ctx, c, path, name, image, facts, out);
+    };
+    if role == Role::Init
+        && facts.port.is_some()
+        && c.get("command").is_none()
+        && c.get("args").is_none()
+    {
+        out.push(err(
+            format!(
+                "init container {name:?} runs {image}'s own program, a server listening on port {}, which never exits: the pod stays in Init and its containers never start. An init container must finish: give it a command that does its job and exits (or make it a sidecar with restartPolicy: Always)",
+                facts.port.unwrap_or_default()
+            ),
+            format!("{path}.image"),
+        ));
+    }
+    writable(&c_ctx, run_as_user.as_ref().map(|(n, _)| *n), volumes, out);
+    if matches!(role, Role::App | Role::Sidecar) {
+        ports(&c_ctx, out);
     }
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one container's facts, passed apart to keep the borrow simple"
-)]
-fn writable(
-    ctx: &Ctx<'_>,
-    c: &Value,
-    path: &str,
-    name: &str,
-    image: &str,
-    facts: &ImageFacts,
-    run_as_user: Option<u64>,
-    out: &mut Vec<Finding>,
-) {
+/// One container with its image facts.
+struct One<'a> {
+    ctx: &'a Ctx<'a>,
+    c: &'a Value,
+    path: &'a str,
+    name: &'a str,
+    label: &'static str,
+    image: &'a str,
+    facts: &'a ImageFacts,
+}
+
+impl One<'_> {
+    fn err(&self, msg: String, at: String) -> Finding {
+        Finding::error(msg).about(self.ctx.obj).at(at)
+    }
+}
+
+fn writable(one: &One<'_>, run_as_user: Option<u64>, volumes: &[Value], out: &mut Vec<Finding>) {
+    let One {
+        c,
+        path,
+        name,
+        label,
+        image,
+        facts,
+        ..
+    } = *one;
     let read_only_root = c
         .pointer("/securityContext/readOnlyRootFilesystem")
         .and_then(Value::as_bool)
         == Some(true);
     let mounts = c
         .get("volumeMounts")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
-    let volumes = ctx
-        .spec
-        .get("volumes")
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
     for wp in &facts.writable_paths {
@@ -288,48 +629,39 @@ fn writable(
                 covers.then_some((i, m, mp.len()))
             })
             .max_by_key(|(_, _, len)| *len);
-        let err = |msg: String, at: String| Finding::error(msg).about(ctx.obj).at(at);
         match covering {
             Some((i, m, _)) => {
                 let mpath = format!("{path}.volumeMounts[{i}]");
                 let vol_name = m.get("name").and_then(Value::as_str).unwrap_or("");
                 if m.get("readOnly").and_then(Value::as_bool) == Some(true) {
-                    out.push(err(
+                    out.push(one.err(
                         format!(
-                            "container {name:?}: {image} writes {wp}, but the volume {vol_name:?} is mounted there read-only"
+                            "{label} {name:?}: {image} writes {wp}, but the volume {vol_name:?} is mounted there read-only"
                         ),
                         format!("{mpath}.readOnly"),
                     ));
                     continue;
                 }
+                // A mount of an undefined volume is reported once, above.
                 let volume = volumes
                     .iter()
                     .find(|v| v.get("name").and_then(Value::as_str) == Some(vol_name));
-                match volume {
-                    None => out.push(err(
+                if let Some(kind) = volume.and_then(|v| {
+                    ["configMap", "secret", "downwardAPI", "projected", "image"]
+                        .into_iter()
+                        .find(|k| v.get(*k).is_some())
+                }) {
+                    out.push(one.err(
                         format!(
-                            "container {name:?} mounts volume {vol_name:?}, which the pod does not define in volumes: the API server rejects the pod"
+                            "{label} {name:?}: {image} writes {wp}, but volume {vol_name:?} is a {kind} volume, which is always read-only; use an emptyDir"
                         ),
                         format!("{mpath}.name"),
-                    )),
-                    Some(v) => {
-                        if let Some(kind) = ["configMap", "secret", "downwardAPI", "projected"]
-                            .into_iter()
-                            .find(|k| v.get(*k).is_some())
-                        {
-                            out.push(err(
-                                format!(
-                                    "container {name:?}: {image} writes {wp}, but volume {vol_name:?} is a {kind} volume, which is always read-only; use an emptyDir"
-                                ),
-                                format!("{mpath}.name"),
-                            ));
-                        }
-                    }
+                    ));
                 }
             }
-            None if read_only_root => out.push(err(
+            None if read_only_root => out.push(one.err(
                 format!(
-                    "container {name:?} would fail: its root filesystem is read-only and {image} writes {wp}; mount a writable volume there (an emptyDir)"
+                    "{label} {name:?} would fail: its root filesystem is read-only and {image} writes {wp}; mount a writable volume there (an emptyDir)"
                 ),
                 format!("{path}.volumeMounts"),
             )),
@@ -338,9 +670,9 @@ fn writable(
                 let runs_as = run_as_user.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
                 if let (Some(want), Some(have)) = (own, runs_as) {
                     if have != want && have != 0 {
-                        out.push(err(
+                        out.push(one.err(
                             format!(
-                                "container {name:?} would fail: it runs as uid {have}, but {wp} in {image} belongs to the image's user ({}); mount an emptyDir at {wp} or use an image built for that user",
+                                "{label} {name:?} would fail: it runs as uid {have}, but {wp} in {image} belongs to the image's user ({}); mount an emptyDir at {wp} or use an image built for that user",
                                 facts.user
                             ),
                             format!("{path}.volumeMounts"),
@@ -352,15 +684,16 @@ fn writable(
     }
 }
 
-fn ports(
-    ctx: &Ctx<'_>,
-    c: &Value,
-    path: &str,
-    name: &str,
-    image: &str,
-    facts: &ImageFacts,
-    out: &mut Vec<Finding>,
-) {
+fn ports(one: &One<'_>, out: &mut Vec<Finding>) {
+    let One {
+        c,
+        path,
+        name,
+        label,
+        image,
+        facts,
+        ..
+    } = *one;
     let Some(listen) = facts.port else {
         return;
     };
@@ -376,12 +709,11 @@ fn ports(
                 .collect()
         })
         .unwrap_or_default();
-    let err = |msg: String, at: String| Finding::error(msg).about(ctx.obj).at(at);
     if !declared.is_empty() && !declared.iter().any(|(_, n)| *n == u64::from(listen)) {
         let list: Vec<String> = declared.iter().map(|(_, n)| n.to_string()).collect();
-        out.push(err(
+        out.push(one.err(
             format!(
-                "container {name:?}: {image} listens on port {listen}, but the container declares containerPort {}: Services aimed at it reach nothing",
+                "{label} {name:?}: {image} listens on port {listen}, but the container declares containerPort {}: Services aimed at it reach nothing",
                 list.join(", ")
             ),
             format!("{path}.ports"),
@@ -412,9 +744,9 @@ fn ports(
                 } else {
                     "the kubelet kills and restarts the container, over and over"
                 };
-                out.push(err(
+                out.push(one.err(
                     format!(
-                        "container {name:?}: {probe} checks port {p}, but {image} listens on {listen}: {effect}"
+                        "{label} {name:?}: {probe} checks port {p}, but {image} listens on {listen}: {effect}"
                     ),
                     format!("{path}.{probe}.{handler}.port"),
                 ));
@@ -439,13 +771,39 @@ mod tests {
 
     fn deploy(spec: &Value) -> KubeObject {
         KubeObject::new(json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "scissors"}, "spec": {"template": {"spec": spec}}}))
+            "metadata": {"name": "scissors"}, "spec": {
+                "selector": {"matchLabels": {"app": "scissors"}},
+                "template": {"metadata": {"labels": {"app": "scissors"}}, "spec": spec}}}))
     }
 
     fn run(spec: &Value) -> Verdict {
-        let check: RunsCheck =
-            serde_json::from_value(json!({"target": "deployment/scissors"})).expect("check");
-        grade(&check, &[deploy(spec)], Some(&images()))
+        run_obj(&deploy(spec), false)
+    }
+
+    fn run_obj(obj: &KubeObject, read_only_root: bool) -> Verdict {
+        let check: RunsCheck = serde_json::from_value(
+            json!({"target": format!("{}/{}", obj.kind(), obj.name()), "read_only_root": read_only_root}),
+        )
+        .expect("check");
+        grade(&check, std::slice::from_ref(obj), Some(&images()))
+    }
+
+    /// The scissors solution's pod spec: restricted, read-only root, runs.
+    fn good() -> Value {
+        json!({"securityContext": {"runAsNonRoot": true},
+            "containers": [{"name": "web", "image": "nginxinc/nginx-unprivileged:1.27",
+                "ports": [{"containerPort": 8080}],
+                "securityContext": {"readOnlyRootFilesystem": true},
+                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}],
+            "volumes": [{"name": "tmp", "emptyDir": {}}]})
+    }
+
+    fn errors(v: &Verdict) -> Vec<&str> {
+        v.findings
+            .iter()
+            .filter(|f| f.severity == crate::Severity::Error)
+            .map(|f| f.message.as_str())
+            .collect()
     }
 
     fn messages(v: &Verdict) -> Vec<&str> {
@@ -560,5 +918,255 @@ mod tests {
         assert!(bad.is_err());
         let f: ImageFacts = serde_json::from_value(json!({"user": "101"})).expect("facts");
         assert_eq!(f.user.uid(), Some(101));
+    }
+
+    #[test]
+    fn every_container_needs_a_read_only_root_when_asked() {
+        let mut spec = good();
+        assert!(run_obj(&deploy(&spec), true).passed());
+        // An init container with a writable root passes without the option,
+        // and fails with it, at its own field.
+        spec["initContainers"] = json!([{"name": "init", "image": "nginxinc/nginx-unprivileged:1.27",
+            "command": ["sh", "-c", "true"]}]);
+        assert!(run_obj(&deploy(&spec), false).passed());
+        let v = run_obj(&deploy(&spec), true);
+        assert_eq!(errors(&v).len(), 1, "{v:?}");
+        assert!(
+            errors(&v)[0].starts_with("init container \"init\" does not set"),
+            "{v:?}"
+        );
+        assert_eq!(
+            v.findings[0].paths,
+            ["spec.template.spec.initContainers[0].securityContext.readOnlyRootFilesystem"]
+        );
+        // false is as bad as unset; a sidecar counts too.
+        spec["initContainers"][0]["securityContext"] = json!({"readOnlyRootFilesystem": false});
+        spec["initContainers"][0]["restartPolicy"] = json!("Always");
+        let v = run_obj(&deploy(&spec), true);
+        assert!(
+            errors(&v)[0].starts_with("sidecar container \"init\" does not have"),
+            "{v:?}"
+        );
+        // Ephemeral containers of a bare Pod count as well.
+        let mut pod_spec = good();
+        pod_spec["ephemeralContainers"] = json!([{"name": "debug", "image": "busybox:1.37"}]);
+        let pod = KubeObject::new(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p"}, "spec": pod_spec}));
+        let v = run_obj(&pod, true);
+        assert_eq!(errors(&v).len(), 1, "{v:?}");
+        assert!(
+            errors(&v)[0].starts_with("ephemeral container \"debug\""),
+            "{v:?}"
+        );
+        assert_eq!(
+            v.findings[0].paths,
+            ["spec.ephemeralContainers[0].securityContext.readOnlyRootFilesystem"]
+        );
+        // Without the option an ephemeral container is not graded at all
+        // (it has no facts, and it is not part of what runs).
+        assert!(run_obj(&pod, false).findings.is_empty());
+    }
+
+    #[test]
+    fn a_workload_that_runs_no_pod_fails() {
+        let d = |patch: Value| {
+            let mut o = deploy(&good());
+            for (k, v) in patch.as_object().expect("object") {
+                o.value["spec"][k] = v.clone();
+            }
+            o
+        };
+        assert!(run_obj(&d(json!({"replicas": 1})), true).passed());
+        let v = run_obj(&d(json!({"replicas": 0})), true);
+        assert!(errors(&v)[0].contains("replicas: 0"), "{v:?}");
+        assert_eq!(v.findings[0].paths, ["spec.replicas"]);
+        let v = run_obj(&d(json!({"paused": true})), true);
+        assert!(errors(&v)[0].contains("paused"), "{v:?}");
+        assert!(run_obj(&d(json!({"paused": false})), true).passed());
+        // StatefulSet and ReplicaSet replicas too.
+        for kind in ["StatefulSet", "ReplicaSet"] {
+            let mut o = d(json!({"replicas": 0}));
+            o.value["kind"] = json!(kind);
+            let v = run_obj(&o, false);
+            assert!(errors(&v)[0].contains("replicas: 0"), "{kind}: {v:?}");
+        }
+        // Jobs: suspended, parallelism 0, completions 0, a restartPolicy the
+        // Job does not allow (unset means Always).
+        let job = |spec: Value| {
+            let mut template = good();
+            template["restartPolicy"] = json!("Never");
+            let mut o = KubeObject::new(json!({"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": "j"}, "spec": {"template": {"spec": template}}}));
+            for (k, v) in spec.as_object().expect("object") {
+                o.value["spec"][k] = v.clone();
+            }
+            o
+        };
+        assert!(run_obj(&job(json!({})), false).passed());
+        for (patch, want) in [
+            (json!({"suspend": true}), "suspended"),
+            (json!({"parallelism": 0}), "parallelism: 0"),
+            (json!({"completions": 0}), "completions: 0"),
+        ] {
+            let v = run_obj(&job(patch.clone()), false);
+            assert!(errors(&v)[0].contains(want), "{patch}: {v:?}");
+        }
+        let mut always = job(json!({}));
+        always.value["spec"]["template"]["spec"]["restartPolicy"] = json!(null);
+        assert!(errors(&run_obj(&always, false))[0].contains("unset (it defaults to Always)"));
+        let cron = KubeObject::new(json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "c"}, "spec": {"suspend": true, "jobTemplate": {"spec": job(json!({})).value["spec"].clone()}}}));
+        let v = run_obj(&cron, false);
+        assert_eq!(
+            errors(&v),
+            ["the CronJob is suspended: it schedules no Job, so nothing runs"]
+        );
+        // A Deployment whose pods may not restart is rejected.
+        let mut never = deploy(&good());
+        never.value["spec"]["template"]["spec"]["restartPolicy"] = json!("Never");
+        assert!(errors(&run_obj(&never, false))[0].contains("accepts only Always"));
+    }
+
+    #[test]
+    fn the_selector_must_select_the_template() {
+        let with = |sel: Value| {
+            let mut o = deploy(&good());
+            o.value["spec"]["selector"] = sel;
+            run_obj(&o, false)
+        };
+        assert!(with(json!({"matchLabels": {"app": "scissors"}})).passed());
+        assert!(errors(&with(json!({"matchLabels": {"app": "web"}})))[0].contains("app=web"));
+        assert!(errors(&with(json!({})))[0].contains("is empty"));
+        assert!(errors(&with(json!(null)))[0].contains("no spec.selector"));
+        assert!(with(json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["a", "scissors"]}]})).passed());
+        assert!(
+            with(json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}))
+                .passed()
+        );
+        assert!(!with(json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["scissors"]}]})).passed());
+        assert!(
+            !with(json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]})).passed()
+        );
+        assert!(errors(&with(json!({"matchExpressions": [{"key": "app", "operator": "in", "values": ["scissors"]}]})))[0].contains("operator \"in\""));
+        // A ReplicationController's selector is optional, but must match.
+        let mut rc = deploy(&good());
+        rc.value["kind"] = json!("ReplicationController");
+        rc.value["spec"]["selector"] = json!(null);
+        assert!(run_obj(&rc, false).passed());
+        rc.value["spec"]["selector"] = json!({"app": "other"});
+        assert!(!run_obj(&rc, false).passed());
+    }
+
+    #[test]
+    fn facts_match_digests_globs_and_docker_hub_names() {
+        let images: Images = serde_json::from_value(json!({
+            "nginxinc/nginx-unprivileged:1.27*": {"user": 101, "port": 8080},
+            "nginxinc/nginx-unprivileged:1.27-alpine": {"user": 101, "port": 8081},
+            "nginxinc/nginx-unprivileged:*": {"user": 101, "port": 9},
+            "docker.io/library/nginx:1.27": {"user": 0, "port": 80},
+            format!("example.com/app@sha256:{}", "d".repeat(64)): {"user": 5},
+        }))
+        .expect("facts");
+        let port = |image: &str| facts_for(&images, image).and_then(|(_, f)| f.port);
+        let digest = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(port("nginxinc/nginx-unprivileged:1.27"), Some(8080));
+        assert_eq!(port("nginxinc/nginx-unprivileged:1.27.5"), Some(8080));
+        assert_eq!(
+            port(&format!("nginxinc/nginx-unprivileged:1.27@{digest}")),
+            Some(8080)
+        );
+        assert_eq!(
+            port(&format!(
+                "docker.io/nginxinc/nginx-unprivileged:1.27@{digest}"
+            )),
+            Some(8080)
+        );
+        // The exact tag beats the glob that also matches it.
+        assert_eq!(port("nginxinc/nginx-unprivileged:1.27-alpine"), Some(8081));
+        assert_eq!(port("nginxinc/nginx-unprivileged:1.28"), Some(9));
+        assert_eq!(port("nginx:1.27"), Some(80));
+        assert_eq!(port(&format!("nginx:1.27@{digest}")), Some(80));
+        assert_eq!(port("nginx:1.27-alpine"), None);
+        assert_eq!(port("nginx"), None);
+        // A digest alone matches a digest key, and nothing by tag.
+        assert_eq!(port(&format!("nginxinc/nginx-unprivileged@{digest}")), None);
+        let by_digest = format!("example.com/app@sha256:{}", "d".repeat(64));
+        assert_eq!(
+            facts_for(&images, &by_digest).map(|(k, _)| k),
+            Some(by_digest.as_str())
+        );
+        assert_eq!(facts_for(&images, "example.com/app:1"), None);
+        // The failure says why a digest-only reference has no facts.
+        let v = run(&json!({"containers": [{"name": "web", "image": format!("nginx@{digest}")}]}));
+        assert!(
+            errors(&v)[0].contains("a digest alone does not say which tag"),
+            "{v:?}"
+        );
+        // Bad keys are reported for validation.
+        assert!(image_key_problem("nginx:1.27*").is_none());
+        assert!(image_key_problem("ngin*:1").is_some());
+        assert!(image_key_problem("nginx:").is_some());
+    }
+
+    #[test]
+    fn an_init_container_without_facts_is_a_warning() {
+        let mut spec = good();
+        spec["initContainers"] = json!([{"name": "setup", "image": "busybox:1.37",
+            "command": ["sh", "-c", "true"],
+            "securityContext": {"runAsUser": 65534, "readOnlyRootFilesystem": true}}]);
+        let v = run_obj(&deploy(&spec), true);
+        assert!(v.passed(), "{v:?}");
+        assert_eq!(v.findings.len(), 1, "{v:?}");
+        assert_eq!(v.findings[0].severity, crate::Severity::Warning);
+        assert!(
+            v.findings[0]
+                .message
+                .contains("init container \"setup\": seclab has no facts about image busybox:1.37")
+        );
+        assert_eq!(
+            v.findings[0].paths,
+            ["spec.template.spec.initContainers[0].image"]
+        );
+        // What needs no facts is still checked: runAsUser 0 with runAsNonRoot.
+        spec["initContainers"][0]["securityContext"]["runAsUser"] = json!(0);
+        assert!(
+            errors(&run_obj(&deploy(&spec), true))[0].contains("runAsUser breaks non-root policy")
+        );
+        // The rest of the pod is graded as usual.
+        let mut broken = good();
+        broken["initContainers"] = json!([{"name": "setup", "image": "busybox:1.37"}]);
+        broken["containers"][0]["ports"] = json!([{"containerPort": 80}]);
+        assert!(errors(&run_obj(&deploy(&broken), false))[0].contains("listens on port 8080"));
+        // An app container without facts still fails.
+        let mut app = good();
+        app["containers"][0]["image"] = json!("busybox:1.37");
+        assert!(
+            errors(&run_obj(&deploy(&app), false))[0]
+                .contains("cannot tell offline whether it runs")
+        );
+    }
+
+    #[test]
+    fn an_init_container_must_finish() {
+        let mut spec = good();
+        spec["initContainers"] = json!([{"name": "warm", "image": "nginxinc/nginx-unprivileged:1.27",
+            "securityContext": {"readOnlyRootFilesystem": true},
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}]);
+        let v = run_obj(&deploy(&spec), true);
+        assert_eq!(errors(&v).len(), 1, "{v:?}");
+        assert!(errors(&v)[0].contains("never exits"), "{v:?}");
+        // With a command of its own it may finish.
+        spec["initContainers"][0]["command"] = json!(["nginx", "-t"]);
+        assert!(run_obj(&deploy(&spec), true).passed());
+        // A sidecar keeps running by design, and its ports are checked.
+        spec["initContainers"][0]["command"] = json!(null);
+        spec["initContainers"][0]["restartPolicy"] = json!("Always");
+        spec["initContainers"][0]["ports"] = json!([{"containerPort": 80}]);
+        assert!(errors(&run_obj(&deploy(&spec), true))[0].starts_with(
+            "sidecar container \"warm\": nginxinc/nginx-unprivileged:1.27 listens on port 8080"
+        ));
+        // A pod of init containers only is no pod.
+        let only = json!({"initContainers": [{"name": "a", "image": "busybox:1.37"}]});
+        assert!(errors(&run(&only))[0].contains("no containers"));
     }
 }

@@ -54,6 +54,11 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
             "no start/ folder: the student's workspace needs at least one file".into(),
         ));
     }
+    for key in lab.spec.images.keys() {
+        if let Some(p) = seclab_checkers::runs::image_key_problem(key) {
+            out.push(err(format!("images: {p}")));
+        }
+    }
     let mut task_ids = BTreeSet::new();
     for task in &lab.spec.tasks {
         let tname = |m: String| err(format!("task `{}`: {m}", task.id));
@@ -275,6 +280,14 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
         CheckSpec::Netpol(n) => {
             if let Err(e) = n.expectation() {
                 out.push(format!("netpol check: {e}"));
+            }
+        }
+        CheckSpec::SecretFile(f) => {
+            if !WORKLOAD_KINDS.contains(&f.target.kind) {
+                out.push(format!("secret_file check on {}: not a workload", f.target));
+            }
+            if let Some(p) = seclab_checkers::secret_file::check_problem(f) {
+                out.push(p);
             }
         }
     }
