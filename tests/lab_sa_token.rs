@@ -36,12 +36,10 @@ fn validates_and_tests_green_offline() {
     // alternatives/ case) is a case; the flag task is skipped offline in
     // each variant.
     let cases = |dir: &str| {
-        std::fs::read_dir(root().join("labs/sa-token").join(dir))
-            .map(|d| {
-                d.filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
-                    .count()
-            })
-            .unwrap_or(0)
+        std::fs::read_dir(root().join("labs/sa-token").join(dir)).map_or(0, |d| {
+            d.filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+                .count()
+        })
     };
     let variants = 2 + cases("wrong") + cases("alternatives");
     let want = format!("{} passed, 0 failed, {variants} skipped\n", 3 * variants);
