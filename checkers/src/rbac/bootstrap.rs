@@ -42,6 +42,9 @@ static PARSED: LazyLock<Parsed> = LazyLock::new(|| {
         model::parse(&OBJECTS).unwrap_or_else(|e| panic!("bootstrap.rbac objects: {e}"));
     for r in &mut parsed.roles {
         r.builtin = true;
+        for rule in &mut r.rules {
+            rule.builtin = true;
+        }
     }
     for b in &mut parsed.bindings {
         b.builtin = true;

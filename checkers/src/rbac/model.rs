@@ -487,6 +487,7 @@ fn parse_rule(
             .strings(r.get("nonResourceURLs"), &format!("{path}.nonResourceURLs"))?,
         raw: r.clone(),
         at: None,
+        builtin: false,
     };
     if rule.non_resource_urls.is_empty() {
         if rule.resources.is_empty() {

@@ -159,10 +159,11 @@ fn eq(pat: &str, value: &str) -> bool {
     pat == ALL || pat == value
 }
 
-/// `pat` covers the URL (or URL pattern) `url`: equal, `*`, or a `prefix*`
-/// that `url` starts with.
+/// `pat` covers the URL (or URL pattern) `url`: equal, `*` or `/*` (every
+/// path starts with `/`), or a `prefix*` that `url` starts with.
 fn url_covers(pat: &str, url: &str) -> bool {
     pat == ALL
+        || pat == "/*"
         || pat == url
         || pat
             .strip_suffix('*')
@@ -378,7 +379,8 @@ pub(crate) fn grade(check: &RbacCheck, policy: &Policy, notes: &[Note]) -> Verdi
         let Some(via) = reaches(&b.subjects, &req) else {
             continue;
         };
-        if b.builtin && via == Via::Implied {
+        let everyones = b.builtin && via == Via::Implied;
+        if everyones {
             let through = b
                 .subjects
                 .iter()
@@ -392,7 +394,6 @@ pub(crate) fn grade(check: &RbacCheck, policy: &Policy, notes: &[Note]) -> Verdi
                  against `only`): {} -> {}",
                 b.display, b.role
             )));
-            continue;
         }
         if b.role_missing {
             let mut f = Finding::error(format!(
@@ -405,6 +406,11 @@ pub(crate) fn grade(check: &RbacCheck, policy: &Policy, notes: &[Note]) -> Verdi
             continue;
         }
         for r in &b.rules {
+            // A rule the workspace adds to a built-in role every identity
+            // is bound to counts like any other.
+            if everyones && r.rule.builtin {
+                continue;
+            }
             let Some((granted, scope)) = atoms(r, b) else {
                 continue;
             };

@@ -82,6 +82,10 @@ pub(crate) struct Bound {
     pub(crate) doc: usize,
     /// A bootstrap binding (possibly reconciled with a workspace copy).
     pub(crate) builtin: bool,
+    /// The subjects the workspace's objects write for this binding: all of
+    /// them for a workspace binding, none for a built-in one, the ones its
+    /// copy adds for a reconciled built-in binding.
+    pub(crate) workspace_subjects: Vec<Subject>,
     /// The role is a bootstrap role.
     pub(crate) role_builtin: bool,
     /// The role is neither among the objects nor built in.
@@ -311,21 +315,28 @@ impl Policy {
             ws_bindings.push(b);
         }
         ws_bindings.reverse();
-        let mut builtin_bindings: Vec<BindingDef> = boot.bindings.clone();
-        let mut defs: Vec<BindingDef> = Vec::new();
+        let mut builtin_bindings: Vec<(BindingDef, Vec<Subject>)> = boot
+            .bindings
+            .iter()
+            .map(|b| (b.clone(), Vec::new()))
+            .collect();
+        let mut defs: Vec<(BindingDef, Vec<Subject>)> = Vec::new();
         for b in ws_bindings {
             match builtin_bindings
                 .iter_mut()
-                .find(|x| binding_key(x) == binding_key(b))
+                .find(|(x, _)| binding_key(x) == binding_key(b))
             {
-                Some(x) => *x = reconcile_binding(x, b, &mut notes),
-                None => defs.push(b.clone()),
+                Some((x, written)) => {
+                    *x = reconcile_binding(x, b, &mut notes);
+                    written.clone_from(&b.subjects);
+                }
+                None => defs.push((b.clone(), b.subjects.clone())),
             }
         }
         defs.extend(builtin_bindings);
 
         let mut bindings = Vec::with_capacity(defs.len());
-        for b in defs {
+        for (b, workspace_subjects) in defs {
             let key = if b.ref_cluster_role {
                 (None, b.ref_name.clone())
             } else {
@@ -371,6 +382,7 @@ impl Policy {
                 source: b.source.clone(),
                 doc: b.doc,
                 builtin: b.builtin,
+                workspace_subjects,
                 role_builtin,
                 role_missing,
             });

@@ -268,17 +268,26 @@ pub(crate) fn rule_risks(rule: &Rule) -> Vec<RiskKind> {
 impl Policy {
     /// Every subject holding a dangerous permission through one of the
     /// workspace's bindings (to its own roles or to built-in ones such as
-    /// `edit`), sorted by subject and kind, with the grants. The built-in
-    /// bindings every cluster has (the control plane's, `system:masters`)
-    /// are left out: they are not the manifests' doing, and none of them
-    /// reaches an ordinary identity with a risky permission.
+    /// `edit`), sorted by subject and kind, with the grants. The subjects of
+    /// the built-in bindings every cluster has (the control plane's,
+    /// `system:masters`) are left out: they are not the manifests' doing,
+    /// and none of them is an ordinary identity; a subject the manifests add
+    /// to a built-in binding counts, and so does every subject of a rule
+    /// the manifests add to a built-in role.
     pub fn risky(&self) -> Vec<Risk> {
         let mut map: BTreeMap<(Subject, RiskKind), Vec<(&Bound, &EffectiveRule)>> =
             BTreeMap::new();
-        for b in self.bindings.iter().filter(|b| !b.builtin) {
+        for b in &self.bindings {
             for r in &b.rules {
+                // A rule the manifests add to a built-in role reaches every
+                // subject of its bindings, built-in ones included.
+                let subjects = if r.rule.builtin {
+                    &b.workspace_subjects
+                } else {
+                    &b.subjects
+                };
                 for kind in rule_risks(&r.rule) {
-                    for s in &b.subjects {
+                    for s in subjects {
                         map.entry((s.clone(), kind)).or_default().push((b, r));
                     }
                 }

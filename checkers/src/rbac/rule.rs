@@ -19,6 +19,8 @@ pub(crate) struct Rule {
     pub(crate) raw: Value,
     /// Where the rule is written, when it comes from a file.
     pub(crate) at: Option<RuleAt>,
+    /// A rule of a built-in role, as every cluster has it.
+    pub(crate) builtin: bool,
 }
 
 /// Where a rule is written: its role, file, document and field path.
@@ -112,6 +114,7 @@ mod tests {
             non_resource_urls: Vec::new(),
             raw: Value::Null,
             at: None,
+            builtin: false,
         }
     }
 
