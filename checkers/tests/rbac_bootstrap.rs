@@ -70,7 +70,12 @@ fn golden(dir: &Path) -> Vec<Value> {
 type Key = (String, String, String);
 
 fn key(v: &Value) -> Key {
-    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_owned();
+    let s = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
     (s("/kind"), s("/metadata/namespace"), s("/metadata/name"))
 }
 
@@ -174,7 +179,9 @@ fn built_in_policy_is_upstreams() {
             .iter()
             .any(|(kind, name, _)| (kind, name) == (&k.0.as_str(), &k.2.as_str()))
         {
-            wrong.push(format!("extra {k:?}, not in the golden files nor DELIBERATE"));
+            wrong.push(format!(
+                "extra {k:?}, not in the golden files nor DELIBERATE"
+            ));
         }
     }
     for (kind, name, why) in DELIBERATE {
@@ -183,7 +190,10 @@ fn built_in_policy_is_upstreams() {
             !theirs.contains_key(&k),
             "{kind}/{name} is now in the golden files: drop it from DELIBERATE ({why})"
         );
-        assert!(ours.contains_key(&k), "DELIBERATE {kind}/{name} is not modelled");
+        assert!(
+            ours.contains_key(&k),
+            "DELIBERATE {kind}/{name} is not modelled"
+        );
         // The role it binds is in the golden roles.
         let role = ("ClusterRole".to_owned(), String::new(), (*name).to_owned());
         assert!(theirs.contains_key(&role), "{kind}/{name}: no golden role");
@@ -224,11 +234,16 @@ fn entry_and_request(atom: &str, user: &str, ns: Option<&str>) -> (Value, Reques
             Request::non_resource(user, verb, url),
         ),
         ["R", verb, group, res, name] => {
-            let (base, sub) = res.split_once('/').map_or((*res, None), |(b, s)| (b, Some(s)));
+            let (base, sub) = res
+                .split_once('/')
+                .map_or((*res, None), |(b, s)| (b, Some(s)));
             let resource = if group.is_empty() {
                 (*res).to_owned()
             } else {
-                format!("{base}.{group}{}", sub.map(|s| format!("/{s}")).unwrap_or_default())
+                format!(
+                    "{base}.{group}{}",
+                    sub.map(|s| format!("/{s}")).unwrap_or_default()
+                )
             };
             let mut e = json!({"verb": verb, "resource": resource, "namespace": ns.unwrap_or("*")});
             let rref = ResourceRef {
@@ -256,7 +271,10 @@ fn each_golden_role_grants_exactly_its_rules_through_seclab() {
     };
     let all = golden(&dir);
     let mut checked = 0;
-    for role in all.iter().filter(|o| matches!(o["kind"].as_str(), Some("ClusterRole" | "Role"))) {
+    for role in all
+        .iter()
+        .filter(|o| matches!(o["kind"].as_str(), Some("ClusterRole" | "Role")))
+    {
         let name = role["metadata"]["name"].as_str().unwrap_or_default();
         let ns = role["metadata"]["namespace"].as_str();
         let want = effective(&all, role, 0);
@@ -265,9 +283,11 @@ fn each_golden_role_grants_exactly_its_rules_through_seclab() {
             None => json!({"kind": "ClusterRoleBinding", "metadata": {"name": "probe"},
                 "subjects": [{"kind": "User", "name": "probe"}],
                 "roleRef": {"kind": "ClusterRole", "name": name}}),
-            Some(ns) => json!({"kind": "RoleBinding", "metadata": {"name": "probe", "namespace": ns},
+            Some(ns) => {
+                json!({"kind": "RoleBinding", "metadata": {"name": "probe", "namespace": ns},
                 "subjects": [{"kind": "User", "name": "probe"}],
-                "roleRef": {"kind": "Role", "name": name}}),
+                "roleRef": {"kind": "Role", "name": name}})
+            }
         };
         let objs = [KubeObject::new(binding)];
         let (policy, notes) = Policy::from_objects(&objs).unwrap_or_else(|e| panic!("{e}"));
@@ -281,7 +301,12 @@ fn each_golden_role_grants_exactly_its_rules_through_seclab() {
         let check: RbacCheck = serde_json::from_value(json!({"subject": "probe", "only": only}))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let v = grade(&check, &objs);
-        assert_eq!(v.status, Status::Pass, "{name} grants more: {:#?}", v.findings);
+        assert_eq!(
+            v.status,
+            Status::Pass,
+            "{name} grants more: {:#?}",
+            v.findings
+        );
         checked += 1;
     }
     assert_eq!(checked, 38);

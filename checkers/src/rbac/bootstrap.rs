@@ -77,7 +77,13 @@ fn list(s: &str) -> Vec<String> {
 
 fn groups(s: &str) -> Vec<String> {
     s.split(',')
-        .map(|g| if g == "core" { String::new() } else { g.to_owned() })
+        .map(|g| {
+            if g == "core" {
+                String::new()
+            } else {
+                g.to_owned()
+            }
+        })
         .collect()
 }
 
@@ -87,10 +93,7 @@ fn metadata(name: &str, namespace: Option<&str>) -> Value {
     if let Some(ns) = namespace {
         m.insert("namespace".into(), json!(ns));
     }
-    m.insert(
-        "labels".into(),
-        json!({ BOOTSTRAPPING.0: BOOTSTRAPPING.1 }),
-    );
+    m.insert("labels".into(), json!({ BOOTSTRAPPING.0: BOOTSTRAPPING.1 }));
     m.insert("annotations".into(), json!({ AUTOUPDATE: "true" }));
     Value::Object(m)
 }
@@ -112,7 +115,10 @@ fn rule(words: &[&str]) -> Result<Value, String> {
             "apiGroups": groups(g), "resources": list(resources),
             "resourceNames": list(names), "verbs": list(verbs)
         })),
-        _ => Err(format!("a rule is `allow VERBS in GROUPS on RESOURCES [named NAMES]` or `allow VERBS at URLS`, got {:?}", words.join(" "))),
+        _ => Err(format!(
+            "a rule is `allow VERBS in GROUPS on RESOURCES [named NAMES]` or `allow VERBS at URLS`, got {:?}",
+            words.join(" ")
+        )),
     }
 }
 
@@ -127,7 +133,9 @@ fn subject(s: &str) -> Result<Value, String> {
             .ok_or_else(|| format!("sa:NAMESPACE/NAME, got {s:?}"))?;
         Ok(json!({"kind": "ServiceAccount", "name": name, "namespace": ns}))
     } else {
-        Err(format!("a subject is group:G, user:U or sa:NS/NAME, got {s:?}"))
+        Err(format!(
+            "a subject is group:G, user:U or sa:NS/NAME, got {s:?}"
+        ))
     }
 }
 
@@ -163,7 +171,11 @@ fn parse(text: &str) -> Result<Vec<Value>, String> {
                     "subjects": []
                 }),
                 ("rolebinding", [ns, name, "to", kind @ ("role" | "clusterrole"), role]) => {
-                    let kind = if *kind == "role" { "Role" } else { "ClusterRole" };
+                    let kind = if *kind == "role" {
+                        "Role"
+                    } else {
+                        "ClusterRole"
+                    };
                     json!({
                         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                         "metadata": metadata(name, Some(ns)), "roleRef": role_ref(kind, role),
@@ -221,9 +233,7 @@ fn parse(text: &str) -> Result<Vec<Value>, String> {
         let mut v = d.value;
         let key = format!(
             "{} {} {}",
-            v["kind"],
-            v["metadata"]["namespace"],
-            v["metadata"]["name"]
+            v["kind"], v["metadata"]["namespace"], v["metadata"]["name"]
         );
         if let Some(first) = seen.insert(key.clone(), d.line) {
             return Err(format!(
@@ -240,7 +250,9 @@ fn parse(text: &str) -> Result<Vec<Value>, String> {
             }
             v["rules"] = Value::Null;
         }
-        if v.get("subjects").is_some_and(|s| s.as_array().is_some_and(Vec::is_empty)) {
+        if v.get("subjects")
+            .is_some_and(|s| s.as_array().is_some_and(Vec::is_empty))
+        {
             // system:node: a binding without subjects.
             if let Some(m) = v.as_object_mut() {
                 m.remove("subjects");
@@ -274,7 +286,10 @@ mod tests {
             ("clusterrole x\n  allow get on pods\n", "line 2: a rule is"),
             ("  allow get at /x\n", "line 1: an indented line"),
             ("clusterrolebinding b to r\n  allow get at /x\n", "line 2:"),
-            ("clusterrole x\nclusterrole x\n", "already defined at line 1"),
+            (
+                "clusterrole x\nclusterrole x\n",
+                "already defined at line 1",
+            ),
             ("frob x\n", "line 1: unknown header"),
             ("clusterrole x\n  label nolabel\n", "KEY=VALUE"),
             ("clusterrolebinding b to r\n  subject robot:x\n", "group:G"),

@@ -135,14 +135,18 @@ impl TryFrom<RbacCheckFields> for RbacCheck {
     fn try_from(f: RbacCheckFields) -> Result<Self, String> {
         match (&f.expect, &f.only) {
             (None, None) => {
-                return Err("an rbac check needs `expect` (allowed or denied, with `verb` and \
+                return Err(
+                    "an rbac check needs `expect` (allowed or denied, with `verb` and \
                      `resource`: one question) or `only` (the subject's complete allowed set)"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
             (Some(_), Some(_)) => {
-                return Err("`expect` and `only` are alternatives: `expect` answers one \
+                return Err(
+                    "`expect` and `only` are alternatives: `expect` answers one \
                      question, `only` lists everything the subject may do; give one of them"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
             (Some(_), None) => {
                 let missing: Vec<&str> = [("verb", &f.verb), ("resource", &f.resource)]

@@ -458,15 +458,16 @@ fn parse_rule(
         return Err(ctx.wrong_type(path, "an object", r));
     };
     for key in fields.keys().filter(|k| !RULE_FIELDS.contains(&k.as_str())) {
-        let near = RULE_FIELDS
-            .iter()
-            .find(|f| f.eq_ignore_ascii_case(key) || f.trim_end_matches('s').eq_ignore_ascii_case(key));
+        let near = RULE_FIELDS.iter().find(|f| {
+            f.eq_ignore_ascii_case(key) || f.trim_end_matches('s').eq_ignore_ascii_case(key)
+        });
         let hint = near.map_or_else(String::new, |f| format!("; did you mean {f}?"));
-        let names = if fields.get("resourceNames").is_none() && fields.get("nonResourceURLs").is_none() {
-            " Without resourceNames the rule grants every object of its resources."
-        } else {
-            ""
-        };
+        let names =
+            if fields.get("resourceNames").is_none() && fields.get("nonResourceURLs").is_none() {
+                " Without resourceNames the rule grants every object of its resources."
+            } else {
+                ""
+            };
         notes.push(ctx.note(
             &format!("{path}.{key}"),
             format!(

@@ -223,7 +223,10 @@ fn atoms<'a>(r: &'a EffectiveRule, b: &Bound) -> Option<(Vec<Atom<'a>>, Scope)> 
     let names: Vec<Option<&str>> = if rule.resource_names.is_empty() {
         vec![None]
     } else {
-        rule.resource_names.iter().map(|n| Some(n.as_str())).collect()
+        rule.resource_names
+            .iter()
+            .map(|n| Some(n.as_str()))
+            .collect()
     };
     let mut out = Vec::new();
     for verb in &rule.verbs {

@@ -226,7 +226,8 @@ fn reconcile_binding(builtin: &BindingDef, ws: &BindingDef, notes: &mut Vec<Note
         )));
         return ws.clone();
     }
-    let role_changed = ws.ref_cluster_role != builtin.ref_cluster_role || ws.ref_name != builtin.ref_name;
+    let role_changed =
+        ws.ref_cluster_role != builtin.ref_cluster_role || ws.ref_name != builtin.ref_name;
     notes.push(note(format!(
         "redefines the built-in {}: the API server reconciles it back at every start \
          ({AUTOUPDATE}){}, and its subjects are the built-in ones plus the ones written here",
@@ -275,8 +276,11 @@ impl Policy {
                 });
             }
         }
-        let mut roles: BTreeMap<Key, RoleDef> =
-            boot.roles.iter().map(|r| (role_key(r), r.clone())).collect();
+        let mut roles: BTreeMap<Key, RoleDef> = boot
+            .roles
+            .iter()
+            .map(|r| (role_key(r), r.clone()))
+            .collect();
         for (key, r) in ws_roles {
             if let Some(b) = roles.get(&key) {
                 let merged = reconcile_role(b, r, &mut notes);
@@ -355,13 +359,13 @@ impl Policy {
                         b.ref_name
                     )
                 };
-                let unmodelled = if b.ref_cluster_role && b.ref_name.starts_with("system:controller:")
-                {
-                    " (seclab does not model the controller manager's system:controller:* \
+                let unmodelled =
+                    if b.ref_cluster_role && b.ref_name.starts_with("system:controller:") {
+                        " (seclab does not model the controller manager's system:controller:* \
                      ClusterRoles, which a cluster has)"
-                } else {
-                    ""
-                };
+                    } else {
+                        ""
+                    };
                 notes.push(Note {
                     object: b.display(),
                     source: b.source.clone(),
@@ -549,9 +553,7 @@ impl Policy {
                 Some("every authenticated user and service account".to_owned())
             }
             "system:unauthenticated" => Some("every anonymous request".to_owned()),
-            "system:serviceaccounts" => {
-                Some("every service account in every namespace".to_owned())
-            }
+            "system:serviceaccounts" => Some("every service account in every namespace".to_owned()),
             _ => name
                 .strip_prefix("system:serviceaccounts:")
                 .filter(|ns| !ns.is_empty())

@@ -172,7 +172,9 @@ const CHECKS: &[Check] = &[
     ),
     (
         RiskKind::NodeProxy,
-        &["get", "create", "update", "patch", "delete", "list", "watch"],
+        &[
+            "get", "create", "update", "patch", "delete", "list", "watch",
+        ],
         "",
         &["nodes"],
         Some("proxy"),
@@ -275,8 +277,7 @@ impl Policy {
     /// to a built-in binding counts, and so does every subject of a rule
     /// the manifests add to a built-in role.
     pub fn risky(&self) -> Vec<Risk> {
-        let mut map: BTreeMap<(Subject, RiskKind), Vec<(&Bound, &EffectiveRule)>> =
-            BTreeMap::new();
+        let mut map: BTreeMap<(Subject, RiskKind), Vec<(&Bound, &EffectiveRule)>> = BTreeMap::new();
         for b in &self.bindings {
             for r in &b.rules {
                 // A rule the manifests add to a built-in role reaches every
@@ -321,15 +322,17 @@ impl Policy {
         let mut unknown = false;
         for (b, r) in grants {
             for n in &r.rule.resource_names {
-                let place = b
-                    .namespace
-                    .as_ref()
-                    .map_or_else(|| format!("{n} (in any namespace)"), |ns| format!("{ns}/{n}"));
+                let place = b.namespace.as_ref().map_or_else(
+                    || format!("{n} (in any namespace)"),
+                    |ns| format!("{ns}/{n}"),
+                );
                 named.insert(place.clone());
                 let found: Vec<_> = self
                     .secrets
                     .iter()
-                    .filter(|s| &s.name == n && b.namespace.as_ref().is_none_or(|ns| ns == &s.namespace))
+                    .filter(|s| {
+                        &s.name == n && b.namespace.as_ref().is_none_or(|ns| ns == &s.namespace)
+                    })
                     .collect();
                 if found.is_empty() {
                     unknown = true;
