@@ -165,9 +165,13 @@ fn workspace(variant: &str) -> Vec<KubeObject> {
     let mut files = std::collections::BTreeMap::new();
     for dir in ["start", "solution", variant] {
         let d = root().join("labs/sa-token").join(dir);
-        for e in std::fs::read_dir(&d).expect("folder").filter_map(Result::ok) {
+        for e in std::fs::read_dir(&d)
+            .expect("folder")
+            .filter_map(Result::ok)
+        {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".yaml") && name != "expect.yaml" && name != "about.yaml" {
+            let yaml = e.path().extension().is_some_and(|x| x == "yaml");
+            if yaml && name != "expect.yaml" && name != "about.yaml" {
                 files.insert(name, std::fs::read_to_string(e.path()).expect("file"));
             }
         }
@@ -194,9 +198,18 @@ fn workspace(variant: &str) -> Vec<KubeObject> {
 fn least_privilege_fails_each_wrong_answer_of_issue_9_for_its_grant() {
     let only = only_check();
     for (case, beyond) in [
-        ("secret-by-name", "grants get on secrets (named api-key) in namespace sa-token"),
-        ("create-pods", "grants create on pods (every name) in namespace sa-token"),
-        ("configmap-any-verb", "grants * on configmaps (named web-config) in namespace sa-token"),
+        (
+            "secret-by-name",
+            "grants get on secrets (named api-key) in namespace sa-token",
+        ),
+        (
+            "create-pods",
+            "grants create on pods (every name) in namespace sa-token",
+        ),
+        (
+            "configmap-any-verb",
+            "grants * on configmaps (named web-config) in namespace sa-token",
+        ),
         (
             "every-configmap",
             "grants get, list, watch on configmaps (every name) in namespace sa-token",
@@ -205,9 +218,18 @@ fn least_privilege_fails_each_wrong_answer_of_issue_9_for_its_grant() {
             "misspelt-resource-names",
             "grants get on configmaps (every name) in namespace sa-token",
         ),
-        ("bound-to-edit", "RoleBinding sa-token/web -> ClusterRole/edit (built-in)"),
-        ("bound-to-admin", "RoleBinding sa-token/web -> ClusterRole/admin (built-in)"),
-        ("wildcard-elsewhere", "ClusterRoleBinding/web-everything -> ClusterRole/web-everything"),
+        (
+            "bound-to-edit",
+            "RoleBinding sa-token/web -> ClusterRole/edit (built-in)",
+        ),
+        (
+            "bound-to-admin",
+            "RoleBinding sa-token/web -> ClusterRole/admin (built-in)",
+        ),
+        (
+            "wildcard-elsewhere",
+            "ClusterRoleBinding/web-everything -> ClusterRole/web-everything",
+        ),
     ] {
         let v = grade(&only, &workspace(&format!("wrong/{case}")));
         assert_eq!(v.status, Status::Fail, "{case}");
@@ -221,8 +243,11 @@ fn least_privilege_fails_each_wrong_answer_of_issue_9_for_its_grant() {
     }
     // The misspelling warns too.
     let v = grade(&only, &workspace("wrong/misspelt-resource-names"));
-    assert!(v.findings.iter().any(|f| f.severity == Severity::Warning
-        && f.message.contains("rules[0].resourceName is not a field of a PolicyRule")));
+    assert!(v.findings.iter().any(|f| {
+        f.severity == Severity::Warning
+            && f.message
+                .contains("rules[0].resourceName is not a field of a PolicyRule")
+    }));
 }
 
 #[test]
@@ -254,7 +279,10 @@ fn text(file: &str) -> String {
 #[test]
 fn the_texts_say_what_happens_to_a_token() {
     let lp = text("least-privilege.md");
-    assert!(!lp.contains("the old one would get a 403"), "the corrected claim");
+    assert!(
+        !lp.contains("the old one would get a 403"),
+        "the corrected claim"
+    );
     assert!(lp.contains("**401 Unauthorized**") && lp.contains("**403 Forbidden**"));
     assert!(lp.contains("keeps its token until it is re-created"));
     let tr = text("token-risks.md");
@@ -274,7 +302,10 @@ fn the_watch_question_is_not_answered_by_its_own_text() {
     // The scenario's answer (a watch replays every Secret with its data)
     // is in neither the instructions nor the first hint.
     let tr = text("token-risks.md").replace("get-list-watch", "");
-    assert!(!tr.contains("watch"), "token-risks.md must not explain watch");
+    assert!(
+        !tr.contains("watch"),
+        "token-risks.md must not explain watch"
+    );
     let lab = text("lab.yaml");
     let lab: Value = serde_saphyr::from_str(&lab).expect("lab.yaml");
     let task = lab["tasks"]
@@ -294,5 +325,8 @@ fn the_watch_question_is_not_answered_by_its_own_text() {
         .expect("question")
         .clone();
     let question = q["question"].as_str().expect("text");
-    assert!(!question.contains("every Secret") && !question.contains("replay"), "{question}");
+    assert!(
+        !question.contains("every Secret") && !question.contains("replay"),
+        "{question}"
+    );
 }

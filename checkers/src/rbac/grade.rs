@@ -255,27 +255,15 @@ impl RbacCheck {
     /// One line for listings.
     pub fn describe(&self) -> String {
         if let Some(entries) = &self.only {
-            let list: Vec<String> = entries
-                .iter()
-                .map(|e| {
-                    let mut s = format!("{} {}", e.verb, e.resource);
-                    if let Some(sub) = &e.subresource {
-                        let _ = write!(s, "/{sub}");
-                    }
-                    if let Some(n) = &e.name {
-                        let _ = write!(s, " named {n}");
-                    }
-                    if let Some(ns) = &e.namespace {
-                        let _ = write!(s, " in {ns}");
-                    }
-                    s
-                })
-                .collect();
             let place = self
                 .namespace
                 .as_deref()
                 .map_or_else(String::new, |ns| format!(" (in {ns})"));
-            return format!("{} may only: {}{place}", self.subject, list.join("; "));
+            return format!(
+                "{} may only: {}{place}",
+                self.subject,
+                super::only::entries_text(entries)
+            );
         }
         format!(
             "{} {} {}{}{}{}: {}",
@@ -436,7 +424,10 @@ fn grant_finding(policy: &Policy, g: &Grant, error: bool, lead: &str) -> Finding
         Finding::info(msg)
     };
     f.object = Some(g.binding.clone());
-    f.source = policy.source_of(&g.binding);
+    if let Some((source, doc)) = policy.place_of(&g.binding) {
+        f.source = Some(source);
+        f.doc = Some(doc);
+    }
     f
 }
 

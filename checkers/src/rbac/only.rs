@@ -19,6 +19,7 @@
 //! are listed apart as "everyone has these" and do not count.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use super::error::{Problem, RbacError};
 use super::grade::{Allowed, RbacCheck, subject_of};
@@ -178,24 +179,30 @@ fn covered(patterns: &[Pattern], atom: &Atom<'_>, scope: &Scope) -> bool {
                 group,
                 resource,
                 name,
-                scope: s,
+                scope: allowed_in,
             },
             Atom::Resource {
-                verb: v,
-                group: g,
-                resource: r,
-                name: n,
+                verb: granted_verb,
+                group: granted_group,
+                resource: granted_resource,
+                name: granted_name,
             },
         ) => {
-            eq(verb, v)
-                && eq(group, g)
-                && eq(resource, r)
-                && name.as_deref().is_none_or(|want| Some(want) == *n)
-                && s.covers(scope)
+            eq(verb, granted_verb)
+                && eq(group, granted_group)
+                && eq(resource, granted_resource)
+                && name
+                    .as_deref()
+                    .is_none_or(|want| Some(want) == *granted_name)
+                && allowed_in.covers(scope)
         }
-        (Pattern::Url { verb, url }, Atom::Url { verb: v, url: u }) => {
-            eq(verb, v) && url_covers(url, u)
-        }
+        (
+            Pattern::Url { verb, url },
+            Atom::Url {
+                verb: granted_verb,
+                url: granted_url,
+            },
+        ) => eq(verb, granted_verb) && url_covers(url, granted_url),
         _ => false,
     })
 }
@@ -295,7 +302,7 @@ fn summary(atoms: &[Atom<'_>], scope: &Scope) -> String {
 }
 
 /// The entries as one line, for messages.
-fn entries_text(entries: &[Allowed]) -> String {
+pub(crate) fn entries_text(entries: &[Allowed]) -> String {
     if entries.is_empty() {
         return "nothing".to_owned();
     }
@@ -304,14 +311,13 @@ fn entries_text(entries: &[Allowed]) -> String {
         .map(|e| {
             let mut s = format!("{} {}", e.verb, e.resource);
             if let Some(sub) = &e.subresource {
-                s.push('/');
-                s.push_str(sub);
+                let _ = write!(s, "/{sub}");
             }
             if let Some(n) = &e.name {
-                s.push_str(&format!(" named {n}"));
+                let _ = write!(s, " named {n}");
             }
             if let Some(ns) = &e.namespace {
-                s.push_str(&format!(" in {ns}"));
+                let _ = write!(s, " in {ns}");
             }
             s
         })

@@ -276,15 +276,15 @@ impl Policy {
                 });
             }
         }
-        let mut roles: BTreeMap<Key, RoleDef> = boot
+        let mut role_defs: BTreeMap<Key, RoleDef> = boot
             .roles
             .iter()
             .map(|r| (role_key(r), r.clone()))
             .collect();
         for (key, r) in ws_roles {
-            if let Some(b) = roles.get(&key) {
+            if let Some(b) = role_defs.get(&key) {
                 let merged = reconcile_role(b, r, &mut notes);
-                roles.insert(key, merged);
+                role_defs.insert(key, merged);
                 continue;
             }
             if r.aggregation.is_some() && !r.rules.is_empty() {
@@ -297,10 +297,12 @@ impl Policy {
                         .to_owned(),
                 });
             }
-            roles.insert(key, r.clone());
+            role_defs.insert(key, r.clone());
         }
-        let cluster_roles: Vec<&RoleDef> =
-            roles.values().filter(|r| r.namespace.is_none()).collect();
+        let cluster_roles: Vec<&RoleDef> = role_defs
+            .values()
+            .filter(|r| r.namespace.is_none())
+            .collect();
 
         // Last workspace definition of each binding wins; a workspace copy
         // of a built-in binding is reconciled into it.
@@ -346,7 +348,8 @@ impl Policy {
             } else {
                 (b.namespace.clone(), b.ref_name.clone())
             };
-            let (role, rules, role_builtin, role_missing) = if let Some(role) = roles.get(&key) {
+            let (role, rules, role_builtin, role_missing) = if let Some(role) = role_defs.get(&key)
+            {
                 let rules = effective_rules(role, &cluster_roles, &mut Vec::new());
                 (role.display(), rules, role.builtin, false)
             } else {
@@ -496,10 +499,16 @@ impl Policy {
 
     /// The file a binding (by display name) came from, when known.
     pub fn source_of(&self, binding: &str) -> Option<String> {
+        self.place_of(binding).map(|(source, _)| source)
+    }
+
+    /// The file and document a binding (by display name) came from, when
+    /// known.
+    pub fn place_of(&self, binding: &str) -> Option<(String, usize)> {
         self.bindings
             .iter()
             .find(|b| b.display == binding)
-            .and_then(|b| b.source.clone())
+            .and_then(|b| b.source.clone().map(|s| (s, b.doc)))
     }
 
     /// For a denied namespaced request: the namespaces (other than the

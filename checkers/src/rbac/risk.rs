@@ -5,6 +5,7 @@
 //! why it matters.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -358,11 +359,12 @@ impl Policy {
                 " (none of them a service-account token)"
             });
         } else {
-            why.push_str(&format!(
+            let _ = write!(
+                why,
                 ", among them the service-account token Secret {}, and with it that account's \
                  permissions",
                 tokens.into_iter().collect::<Vec<_>>().join(", ")
-            ));
+            );
         }
         why
     }
