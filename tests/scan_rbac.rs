@@ -258,10 +258,184 @@ fn who_can_lists_every_subject() {
         v["subjects"][0]["because"][0]["binding"],
         "RoleBinding app/read-secrets"
     );
-    // Text, and nobody: still exit 0.
+    // The built-in bindings come apart: system:masters, and the controller
+    // manager (get secrets).
+    let builtin: Vec<String> = v["builtin"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|s| format!("{} {}", s["subject"]["kind"], s["subject"]["name"]))
+        .collect();
+    assert!(
+        builtin.contains(&r#""Group" "system:masters""#.to_owned()),
+        "{builtin:?}"
+    );
+    assert!(
+        builtin.contains(&r#""User" "system:kube-controller-manager""#.to_owned()),
+        "{builtin:?}"
+    );
+    // Text, and no subject of the manifests: still exit 0.
     let (code, out, _) = scan(&[&dir, "--who-can", "--verb", "delete", "--resource", "nodes"]);
     assert_eq!(code, 0);
-    assert_eq!(out, "no subject may delete nodes cluster-wide\n");
+    assert!(
+        out.starts_with(
+            "no subject of the manifests' bindings may delete nodes cluster-wide\n\
+             through the built-in bindings every cluster has:\n\
+             Group system:masters\n  because ClusterRoleBinding/cluster-admin (built-in) -> \
+             ClusterRole/cluster-admin (built-in), rule"
+        ),
+        "{out}"
+    );
+}
+
+const DEVELOPERS: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: developers
+subjects:
+  - kind: Group
+    name: developers
+    apiGroup: rbac.authorization.k8s.io
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: edit
+";
+
+#[test]
+fn the_built_in_edit_role_counts() {
+    // Issue 9: group developers bound to the built-in ClusterRole edit.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("devs.yaml"), DEVELOPERS).expect("write");
+    let d = dir.path().display().to_string();
+    let (code, out, err) = scan(&[
+        &d,
+        "--as",
+        "bob",
+        "--as-group",
+        "developers",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        "-n",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("yes\n  because ClusterRoleBinding/developers -> ClusterRole/edit (built-in) (aggregated from ClusterRole/system:aggregate-to-edit), rule"), "{out}");
+    assert!(
+        err.is_empty(),
+        "binding a built-in role is no warning: {err}"
+    );
+    // Without the group, bob has nothing of the kind.
+    let (code, out, _) = scan(&[
+        &d,
+        "--as",
+        "bob",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        "-n",
+        "prod",
+    ]);
+    assert_eq!((code, out.as_str()), (1, "no\n"));
+    let (code, out, _) = scan(&[&d, "--risky"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("Group developers\n  read-secrets: "),
+        "{out}"
+    );
+    for what in [
+        "exec-attach:",
+        "create-workloads:",
+        "create-tokens:",
+        "impersonate:",
+    ] {
+        assert!(out.contains(what), "{what}: {out}");
+    }
+}
+
+#[test]
+fn implied_groups_say_who_they_cover() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("sas.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: app}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: sas, namespace: app}\nsubjects: [{kind: Group, name: \"system:serviceaccounts:app\", apiGroup: rbac.authorization.k8s.io}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\n",
+    )
+    .expect("write");
+    let d = dir.path().display().to_string();
+    let (code, out, _) = scan(&[&d, "--risky"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("Group system:serviceaccounts:app (every service account in namespace app; seen: ServiceAccount app/web)\n"),
+        "{out}"
+    );
+    let (code, out, _) = scan(&[
+        &d,
+        "--who-can",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        "-n",
+        "app",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        v["subjects"][0]["covers"],
+        "every service account in namespace app"
+    );
+    assert_eq!(v["subjects"][0]["members"][0]["name"], "web");
+    // And the service account itself is allowed through the group.
+    let (code, _, _) = scan(&[
+        &d,
+        "--as",
+        "system:serviceaccount:app:web",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        "-n",
+        "app",
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn redefining_a_built_in_role_warns_at_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("edit.yaml");
+    std::fs::write(
+        &f,
+        format!("{DEVELOPERS}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: edit\nrules:\n  - apiGroups: [\"\"]\n    resources: [configmaps]\n    verbs: [get]\n"),
+    )
+    .expect("write");
+    let path = f.display().to_string();
+    let (code, out, err) = scan(&[
+        &path,
+        "--as",
+        "bob",
+        "--as-group",
+        "developers",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        "-n",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "the built-in edit counts: {out}{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: {path}:17:9: ClusterRole/edit: redefines the built-in ClusterRole/edit"
+        )),
+        "{err}"
+    );
 }
 
 #[test]

@@ -139,27 +139,7 @@ impl CheckSpec {
             }
             CheckSpec::Quiz(q) => format!("question `{}`", q.id),
             CheckSpec::Flag(f) => format!("flag `{}`", f.id),
-            CheckSpec::Rbac(r) => format!(
-                "{} {} {}{}{}{}: {}",
-                r.subject,
-                r.verb,
-                r.resource,
-                r.subresource
-                    .as_deref()
-                    .map(|s| format!("/{s}"))
-                    .unwrap_or_default(),
-                r.name
-                    .as_deref()
-                    .map(|n| format!(" named {n}"))
-                    .unwrap_or_default(),
-                r.namespace
-                    .as_deref()
-                    .map_or_else(|| " cluster-wide".to_owned(), |ns| format!(" in {ns}")),
-                match r.expect {
-                    crate::rbac::Expect::Allowed => "allowed",
-                    crate::rbac::Expect::Denied => "denied",
-                }
-            ),
+            CheckSpec::Rbac(r) => r.describe(),
             CheckSpec::ServiceAccountToken(t) => format!(
                 "{}: service-account token {}",
                 t.target,

@@ -97,7 +97,12 @@ fn subject_and_resource_spellings() {
         "subject: alice\nverb: get\nresource: secrets\nnamespace: staging\nexpect: denied"
     ));
     assert!(pass(
-        "subject: alice\nverb: get\nresource: /healthz\nexpect: denied"
+        "subject: alice\nverb: get\nresource: /metrics\nexpect: denied"
+    ));
+    // Every authenticated user may read /healthz: the built-in
+    // system:public-info-viewer binding says so.
+    assert!(pass(
+        "subject: alice\nverb: get\nresource: /healthz\nexpect: allowed"
     ));
 }
 
@@ -184,6 +189,6 @@ fn malformed_objects_and_specs_fail_cleanly() {
     assert!(bad.is_err());
     assert_eq!(
         check("subject: a\nverb: get\nresource: pods\nexpect: allowed").expect,
-        Expect::Allowed
+        Some(Expect::Allowed)
     );
 }

@@ -13,6 +13,23 @@ fn policy(yaml: &str) -> Policy {
         .0
 }
 
+/// `who_can`, without the grants of the built-in bindings (which every
+/// cluster has: system:masters, the control plane).
+fn workspace_who_can(
+    p: &Policy,
+    verb: &str,
+    resource: &str,
+    ns: Option<&str>,
+) -> Vec<(Subject, Vec<seclab_checkers::rbac::Grant>)> {
+    p.who_can(verb, &res(resource), None, ns)
+        .into_iter()
+        .filter_map(|(s, g)| {
+            let g: Vec<_> = g.into_iter().filter(|g| !g.builtin_binding).collect();
+            (!g.is_empty()).then_some((s, g))
+        })
+        .collect()
+}
+
 fn res(s: &str) -> ResourceRef {
     ResourceRef::parse(s).unwrap_or_else(|e| panic!("{e}")).0
 }
@@ -219,8 +236,8 @@ roleRef: {kind: Role, name: configmap-updater}
         "a request without a name never matches resourceNames"
     );
     assert!(
-        p.who_can("get", &res("configmaps"), None, Some("default"))
-            .is_empty()
+        workspace_who_can(&p, "get", "configmaps", Some("default")).is_empty(),
+        "rules limited to names do not count for who-can"
     );
 }
 
@@ -262,15 +279,29 @@ fn non_resource_urls() {
             .allowed
     );
     // system:anonymous is not authenticated, and a RoleBinding never
-    // grants non-resource URLs.
+    // grants non-resource URLs...
     assert!(
         !p.can(&Request::non_resource(
             "system:anonymous",
             "get",
-            "/healthz"
+            "/healthz/etcd"
         ))
         .allowed
     );
+    // ...but the built-in system:public-info-viewer lets everyone, anonymous
+    // requests included, read /healthz.
+    let d = p.can(&Request::non_resource(
+        "system:anonymous",
+        "get",
+        "/healthz",
+    ));
+    assert!(d.allowed);
+    assert_eq!(d.because.len(), 1);
+    assert_eq!(
+        d.because[0].binding,
+        "ClusterRoleBinding/system:public-info-viewer"
+    );
+    assert!(d.because[0].builtin_binding && d.because[0].builtin_role);
 }
 
 const SERVICE_ACCOUNTS: &str = r#"
@@ -424,10 +455,10 @@ metadata: {name: d}
 #[test]
 fn who_can_lists_subjects_with_grants() {
     let p = policy(SECRET_READER);
-    let w = p.who_can("get", &res("secrets"), None, Some("development"));
+    let w = workspace_who_can(&p, "get", "secrets", Some("development"));
     let subjects: Vec<_> = w.iter().map(|(s, _)| s.to_string()).collect();
     assert_eq!(subjects, ["User dave", "Group manager"]);
-    let w = p.who_can("get", &res("secrets"), None, None);
+    let w = workspace_who_can(&p, "get", "secrets", None);
     assert_eq!(w.len(), 1);
     assert_eq!(
         w[0].0,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::{Problem, RbacError, short};
-use super::rule::Rule;
+use super::rule::{Rule, RuleAt};
 use super::selector::{Selector, parse_selector};
 use crate::KubeObject;
 
@@ -90,6 +90,14 @@ pub(crate) struct RoleDef {
     pub(crate) rules: Vec<Rule>,
     /// `aggregationRule.clusterRoleSelectors` of a `ClusterRole`.
     pub(crate) aggregation: Option<Vec<Selector>>,
+    /// One of the roles every cluster has (see `bootstrap.rs`).
+    pub(crate) builtin: bool,
+    /// The annotation `rbac.authorization.kubernetes.io/autoupdate` is
+    /// `"false"`: the API server leaves the object as written.
+    pub(crate) autoupdate_off: bool,
+    /// The file and document it came from, when known.
+    pub(crate) source: Option<String>,
+    pub(crate) doc: usize,
 }
 
 impl RoleDef {
@@ -113,6 +121,12 @@ pub(crate) struct BindingDef {
     pub(crate) ref_name: String,
     pub(crate) subjects: Vec<Subject>,
     pub(crate) source: Option<String>,
+    pub(crate) doc: usize,
+    /// One of the bindings every cluster has (see `bootstrap.rs`).
+    pub(crate) builtin: bool,
+    /// The annotation `rbac.authorization.kubernetes.io/autoupdate` is
+    /// `"false"`.
+    pub(crate) autoupdate_off: bool,
 }
 
 impl BindingDef {
@@ -132,7 +146,32 @@ pub(crate) struct Parsed {
     pub(crate) bindings: Vec<BindingDef>,
     /// `ServiceAccount` objects seen, as (namespace, name).
     pub(crate) service_accounts: Vec<(String, String)>,
+    /// `Secret` objects seen.
+    pub(crate) secrets: Vec<SecretInfo>,
     pub(crate) notes: Vec<Note>,
+}
+
+/// What RBAC analysis needs to know of a `Secret`: whether it holds a
+/// service-account token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SecretInfo {
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    /// `type: kubernetes.io/service-account-token`, with the account named by
+    /// the `kubernetes.io/service-account.name` annotation (may be empty).
+    pub(crate) token_of: Option<String>,
+}
+
+/// The `type` of a Secret holding a service-account token.
+pub(crate) const TOKEN_SECRET_TYPE: &str = "kubernetes.io/service-account-token";
+
+/// Whether the object's `rbac.authorization.kubernetes.io/autoupdate`
+/// annotation is `"false"`.
+fn autoupdate_off(obj: &KubeObject) -> bool {
+    obj.value
+        .pointer("/metadata/annotations/rbac.authorization.kubernetes.io~1autoupdate")
+        .and_then(Value::as_str)
+        == Some("false")
 }
 
 /// The object being read, for error messages.
@@ -252,6 +291,23 @@ fn parse_one(obj: &KubeObject, out: &mut Parsed) -> Result<(), RbacError> {
         }
         return Ok(());
     }
+    if kind == "Secret" {
+        // Read leniently: a malformed Secret is not an RBAC problem.
+        let s = |p: &str| obj.value.pointer(p).and_then(Value::as_str);
+        if let Some(name) = s("/metadata/name") {
+            let token = s("/type") == Some(TOKEN_SECRET_TYPE);
+            out.secrets.push(SecretInfo {
+                namespace: s("/metadata/namespace").unwrap_or("default").to_owned(),
+                name: name.to_owned(),
+                token_of: token.then(|| {
+                    s("/metadata/annotations/kubernetes.io~1service-account.name")
+                        .unwrap_or("")
+                        .to_owned()
+                }),
+            });
+        }
+        return Ok(());
+    }
     if !matches!(
         kind,
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" | "ServiceAccount"
@@ -290,7 +346,10 @@ fn parse_one(obj: &KubeObject, out: &mut Parsed) -> Result<(), RbacError> {
                 out.service_accounts.push((ns, name.to_owned()));
             }
         }
-        "Role" | "ClusterRole" => out.roles.push(parse_role(&ctx, obj, name, namespace)?),
+        "Role" | "ClusterRole" => {
+            let r = parse_role(&ctx, obj, name, namespace, &mut out.notes)?;
+            out.roles.push(r);
+        }
         _ => {
             let b = parse_binding(&ctx, obj, name, namespace, &mut out.notes)?;
             out.bindings.push(b);
@@ -304,6 +363,7 @@ fn parse_role(
     obj: &KubeObject,
     name: &str,
     namespace: Option<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<RoleDef, RbacError> {
     let mut labels = BTreeMap::new();
     match obj.value.pointer("/metadata/labels") {
@@ -327,12 +387,22 @@ fn parse_role(
         Some(other) => return Err(ctx.wrong_type("metadata.labels", "a map of strings", other)),
     }
     let namespaced = namespace.is_some();
-    let rules = ctx
+    let mut rules = ctx
         .objects(obj.value.get("rules"), "rules")?
         .iter()
         .enumerate()
-        .map(|(i, r)| parse_rule(ctx, r, &format!("rules[{i}]"), namespaced))
+        .map(|(i, r)| parse_rule(ctx, r, &format!("rules[{i}]"), namespaced, notes))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(source) = &obj.source {
+        for (i, r) in rules.iter_mut().enumerate() {
+            r.at = Some(RuleAt {
+                object: ctx.object.clone(),
+                source: source.clone(),
+                doc: obj.doc,
+                path: format!("rules[{i}]"),
+            });
+        }
+    }
     let aggregation = if namespaced {
         None
     } else {
@@ -361,12 +431,49 @@ fn parse_role(
         labels,
         rules,
         aggregation,
+        builtin: false,
+        autoupdate_off: autoupdate_off(obj),
+        source: obj.source.clone(),
+        doc: obj.doc,
     })
 }
 
-fn parse_rule(ctx: &Ctx<'_>, r: &Value, path: &str, namespaced: bool) -> Result<Rule, RbacError> {
-    if !r.is_object() {
+/// The fields of a `PolicyRule`.
+const RULE_FIELDS: &[&str] = &[
+    "apiGroups",
+    "resources",
+    "resourceNames",
+    "nonResourceURLs",
+    "verbs",
+];
+
+fn parse_rule(
+    ctx: &Ctx<'_>,
+    r: &Value,
+    path: &str,
+    namespaced: bool,
+    notes: &mut Vec<Note>,
+) -> Result<Rule, RbacError> {
+    let Some(fields) = r.as_object() else {
         return Err(ctx.wrong_type(path, "an object", r));
+    };
+    for key in fields.keys().filter(|k| !RULE_FIELDS.contains(&k.as_str())) {
+        let near = RULE_FIELDS.iter().find(|f| {
+            f.eq_ignore_ascii_case(key) || f.trim_end_matches('s').eq_ignore_ascii_case(key)
+        });
+        let hint = near.map_or_else(String::new, |f| format!("; did you mean {f}?"));
+        let names =
+            if fields.get("resourceNames").is_none() && fields.get("nonResourceURLs").is_none() {
+                " Without resourceNames the rule grants every object of its resources."
+            } else {
+                ""
+            };
+        notes.push(ctx.note(
+            &format!("{path}.{key}"),
+            format!(
+                "{path}.{key} is not a field of a PolicyRule (kubectl and the API server reject it{hint}); it is ignored.{names}"
+            ),
+        ));
     }
     let verbs = ctx.strings(r.get("verbs"), &format!("{path}.verbs"))?;
     if verbs.is_empty() {
@@ -380,6 +487,8 @@ fn parse_rule(ctx: &Ctx<'_>, r: &Value, path: &str, namespaced: bool) -> Result<
         non_resource_urls: ctx
             .strings(r.get("nonResourceURLs"), &format!("{path}.nonResourceURLs"))?,
         raw: r.clone(),
+        at: None,
+        builtin: false,
     };
     if rule.non_resource_urls.is_empty() {
         if rule.resources.is_empty() {
@@ -474,6 +583,9 @@ fn parse_binding(
         ref_name,
         subjects,
         source: obj.source.clone(),
+        doc: obj.doc,
+        builtin: false,
+        autoupdate_off: autoupdate_off(obj),
     })
 }
 

@@ -17,6 +17,21 @@ pub(crate) struct Rule {
     pub(crate) non_resource_urls: Vec<String>,
     /// The rule object as written, reported in grants.
     pub(crate) raw: Value,
+    /// Where the rule is written, when it comes from a file.
+    pub(crate) at: Option<RuleAt>,
+    /// A rule of a built-in role, as every cluster has it.
+    pub(crate) builtin: bool,
+}
+
+/// Where a rule is written: its role, file, document and field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RuleAt {
+    /// The role, as `Role ns/name` or `ClusterRole/name`.
+    pub(crate) object: String,
+    pub(crate) source: String,
+    pub(crate) doc: usize,
+    /// `rules[i]`.
+    pub(crate) path: String,
 }
 
 impl Rule {
@@ -98,6 +113,8 @@ mod tests {
             resource_names: v(names),
             non_resource_urls: Vec::new(),
             raw: Value::Null,
+            at: None,
+            builtin: false,
         }
     }
 

@@ -3,19 +3,26 @@
 //!
 //! - can-i (default): `--as SUBJECT --verb V --resource R[.GROUP]` — like
 //!   `kubectl auth can-i`; exit 0 allowed, 1 denied.
-//! - `--who-can --verb V --resource R`: every subject allowed; exit 0.
-//! - `--risky`: subjects holding the usual privilege-escalation paths;
-//!   exit 1 when any, 0 when none.
+//! - `--who-can --verb V --resource R`: every subject allowed, through the
+//!   manifests' bindings and then through the built-in ones; exit 0.
+//! - `--risky`: subjects of the manifests' bindings holding the usual
+//!   privilege-escalation paths; exit 1 when any, 0 when none.
 //!
-//! Every answer names its grants (binding, role, aggregated-from, rule). A
-//! malformed object is an input error at its `file:line:col` (exit 2).
+//! The default policy every cluster has (`cluster-admin`, `admin`, `edit`,
+//! `view`, the `system:` roles and bindings) counts in every answer. A group
+//! the API server fills by itself (`system:authenticated`,
+//! `system:serviceaccounts[:<ns>]`) is shown with who it covers and the
+//! service accounts of the manifests it covers. Every answer names its
+//! grants (binding, role, aggregated-from, rule). A malformed object is an
+//! input error at its `file:line:col` (exit 2).
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context as _, anyhow, bail};
 use seclab_checkers::KubeObject;
 use seclab_checkers::rbac::{
-    Note, Policy, RbacError, Request, ResourceRef, Risk, SA_PREFIX, Subject, service_account_of,
+    Grant, Note, Policy, RbacError, Request, ResourceRef, Risk, SA_PREFIX, Subject,
+    service_account_of,
 };
 use serde_json::json;
 
@@ -240,7 +247,36 @@ fn can_i(policy: &Policy, req: &Request, output: Output) -> Outcome {
     })
 }
 
-/// who-can: every subject allowed, with the grants; exit 0.
+/// `Subject` and, for a group the API server fills by itself, who it
+/// covers and the members seen: `Group system:serviceaccounts:app (every
+/// service account in namespace app; seen: ServiceAccount app/web)`.
+fn subject_line(policy: &Policy, s: &Subject) -> String {
+    let Some(covers) = Policy::covers(s) else {
+        return s.to_string();
+    };
+    let members = policy.members(s);
+    if members.is_empty() {
+        format!("{s} ({covers})")
+    } else {
+        let seen: Vec<String> = members.iter().map(ToString::to_string).collect();
+        format!("{s} ({covers}; seen: {})", seen.join(", "))
+    }
+}
+
+/// A subject with its grants, as JSON, with `covers` and `members` for the
+/// implied groups.
+fn subject_json(policy: &Policy, s: &Subject, because: &[Grant]) -> serde_json::Value {
+    let mut v = json!({"subject": s, "because": because});
+    if let Some(c) = Policy::covers(s) {
+        v["covers"] = json!(c);
+        v["members"] = json!(policy.members(s));
+    }
+    v
+}
+
+/// who-can: every subject allowed, with the grants — first through the
+/// manifests' bindings, then through the built-in bindings every cluster
+/// has; exit 0.
 fn who_can(
     policy: &Policy,
     verb: &str,
@@ -249,29 +285,48 @@ fn who_can(
     namespace: Option<&str>,
     output: Output,
 ) -> Outcome {
-    let subjects = policy.who_can(verb, resource, subresource, namespace);
+    let mut manifests: Vec<(Subject, Vec<Grant>)> = Vec::new();
+    let mut builtin: Vec<(Subject, Vec<Grant>)> = Vec::new();
+    for (s, grants) in policy.who_can(verb, resource, subresource, namespace) {
+        let (b, m): (Vec<Grant>, Vec<Grant>) = grants.into_iter().partition(|g| g.builtin_binding);
+        if !m.is_empty() {
+            manifests.push((s.clone(), m));
+        }
+        if !b.is_empty() {
+            builtin.push((s, b));
+        }
+    }
     match output {
         Output::Json => {
-            let list: Vec<_> = subjects
-                .iter()
-                .map(|(s, because)| json!({"subject": s, "because": because}))
-                .collect();
-            print_json(&json!({ "subjects": list }));
+            let list = |xs: &[(Subject, Vec<Grant>)]| -> Vec<serde_json::Value> {
+                xs.iter().map(|(s, g)| subject_json(policy, s, g)).collect()
+            };
+            print_json(&json!({ "subjects": list(&manifests), "builtin": list(&builtin) }));
         }
         Output::Text => {
-            if subjects.is_empty() {
+            if manifests.is_empty() {
                 let sub = subresource.map(|s| format!("/{s}")).unwrap_or_default();
                 let place = namespace.map_or_else(
                     || "cluster-wide".to_owned(),
                     |ns| format!("in namespace {ns}"),
                 );
-                println!("no subject may {verb} {}{sub} {place}", resource.display());
+                println!(
+                    "no subject of the manifests' bindings may {verb} {}{sub} {place}",
+                    resource.display()
+                );
             }
-            for (s, because) in &subjects {
-                println!("{s}");
-                for g in because {
-                    println!("  because {g}");
+            let print = |xs: &[(Subject, Vec<Grant>)]| {
+                for (s, because) in xs {
+                    println!("{}", subject_line(policy, s));
+                    for g in because {
+                        println!("  because {g}");
+                    }
                 }
+            };
+            print(&manifests);
+            if !builtin.is_empty() {
+                println!("through the built-in bindings every cluster has:");
+                print(&builtin);
             }
         }
     }
@@ -292,7 +347,7 @@ fn risky(policy: &Policy, output: Output) -> Outcome {
                 by_subject.entry(&r.subject).or_default().push(r);
             }
             for (s, list) in by_subject {
-                println!("{s}");
+                println!("{}", subject_line(policy, s));
                 for r in list {
                     let what = serde_json::to_value(r.what)
                         .ok()
