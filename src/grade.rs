@@ -453,6 +453,129 @@ mod tests {
         );
     }
 
+    fn task(checks: &str) -> TaskSpec {
+        serde_saphyr::from_str(&format!(
+            "id: t\ntitle: T\ninstructions: t.md\nchecks:\n{checks}"
+        ))
+        .expect("a valid task")
+    }
+
+    const QUIZ: &str = "- quiz: {id: q, question: '?', answer: 'sha256:s:00'}\n";
+    const REPLICAS: &str =
+        "- manifest: {target: deployment/web, path: spec.replicas, op: equals, value: 2}\n";
+    const WEB: &str =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n";
+
+    fn only_finding(r: &TaskResult) -> &seclab_checkers::Finding {
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        let all: Vec<_> = r.checks.iter().flat_map(|c| &c.verdict.findings).collect();
+        assert_eq!(all.len(), 1, "{r:?}");
+        all[0]
+    }
+
+    #[test]
+    fn a_broken_manifest_fails_no_quiz_and_no_found_target() {
+        let snap = Snapshot::from_files(&files(&[
+            ("web.yaml", WEB),
+            ("bad.yaml", "a: 1\nb: [\n"),
+            ("answers.yaml", "t: {q: a}\n"),
+        ]));
+        assert_eq!(snap.manifest_problems().count(), 1);
+        assert_eq!(snap.answers_problems().count(), 0);
+        // The quiz reads only the answers; it fails for its own reason.
+        let quiz = grade_task(&task(QUIZ), &snap, None);
+        assert_eq!(quiz.checks.len(), 1);
+        assert_eq!(quiz.checks[0].checker, "quiz");
+        // The target is in an intact file: graded normally.
+        assert_eq!(
+            grade_task(&task(REPLICAS), &snap, None).status,
+            Status::Pass
+        );
+        // A target that is not found may be in the broken file.
+        let other = task("- manifest: {target: deployment/db, path: spec, op: exists}\n");
+        let r = grade_task(&other, &snap, None);
+        let f = only_finding(&r);
+        assert_eq!(r.checks[0].checker, "files");
+        assert_eq!(f.source.as_deref(), Some("bad.yaml"));
+        assert!(f.line.is_some() && f.col.is_some(), "{f:?}");
+        assert!(!f.message.contains("not found"), "{f:?}");
+        // A check of the cluster reads no file.
+        let live =
+            task("- manifest: {target: deployment/db, path: spec, op: exists, source: cluster}\n");
+        assert_eq!(grade_task(&live, &snap, None).status, Status::Skipped);
+        // Checks that read every object of their kinds read every file:
+        // one finding, no connection differences.
+        let np = task("- netpol: {expect: ''}\n");
+        assert_eq!(
+            only_finding(&grade_task(&np, &snap, None))
+                .source
+                .as_deref(),
+            Some("bad.yaml")
+        );
+        let rbac = task(
+            "- rbac: {subject: alice, verb: get, resource: pods, namespace: x, expect: denied}\n",
+        );
+        assert_eq!(
+            only_finding(&grade_task(&rbac, &snap, None))
+                .source
+                .as_deref(),
+            Some("bad.yaml")
+        );
+        // A task mixing both: the broken file is its only finding.
+        let mixed = task(&format!("{QUIZ}{REPLICAS}- netpol: {{expect: ''}}\n"));
+        let r = grade_task(&mixed, &snap, None);
+        only_finding(&r);
+        assert_eq!(r.checks.len(), 1);
+    }
+
+    #[test]
+    fn a_broken_answers_file_fails_only_answer_checks() {
+        let snap =
+            Snapshot::from_files(&files(&[("web.yaml", WEB), ("answers.yaml", "t: {q: [\n")]));
+        assert_eq!(snap.answers_problems().count(), 1);
+        assert_eq!(snap.manifest_problems().count(), 0);
+        let f = only_finding(&grade_task(&task(QUIZ), &snap, None)).clone();
+        assert_eq!(f.source.as_deref(), Some(ANSWERS_FILE));
+        assert_eq!(
+            grade_task(&task(REPLICAS), &snap, None).status,
+            Status::Pass
+        );
+        // Named on a command line, answers.yaml is just a manifest.
+        let cli = Snapshot::from_manifest_files(&files(&[("answers.yaml", "t: {q: [\n")]));
+        assert_eq!(cli.answers_problems().count(), 0);
+        assert_eq!(cli.manifest_problems().count(), 1);
+    }
+
+    #[test]
+    fn two_broken_files_are_two_findings_of_one_check() {
+        let snap = Snapshot::from_files(&files(&[("a.yaml", "x: [\n"), ("b.json", "{\n")]));
+        let r = grade_task(
+            &task("- netpol: {expect: ''}\n- netpol: {expect: ''}\n"),
+            &snap,
+            None,
+        );
+        assert_eq!(r.checks.len(), 1);
+        let sources: Vec<_> = r.checks[0]
+            .verdict
+            .findings
+            .iter()
+            .map(|f| f.source.as_deref())
+            .collect();
+        assert_eq!(sources, [Some("a.yaml"), Some("b.json")]);
+    }
+
+    #[test]
+    fn unknown_fields_point_at_the_key() {
+        let snap = Snapshot::from_files(&files(&[(
+            "web.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  replica: 3\n",
+        )]));
+        let r = grade_task(&task(REPLICAS), &snap, None);
+        let f = only_finding(&r);
+        assert!(f.message.contains("did you mean `replicas`"), "{f:?}");
+        assert_eq!((f.line, f.col), (Some(6), Some(3)));
+    }
+
     #[test]
     fn combine_statuses() {
         assert_eq!(combine([Status::Pass, Status::Skipped]), Status::Skipped);

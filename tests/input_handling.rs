@@ -234,7 +234,11 @@ fn variants() -> Vec<(&'static str, &'static str, String, &'static str)> {
 fn inputs_lab(root: &Path) {
     let start_web = edit(WEB, "replicas: 2", "replicas: 1");
     let start_sa = edit(SA, "automountServiceAccountToken: false\n", "");
-    let start_rbac = edit(RBAC, "    resourceNames: [db]\n    verbs: [get]\n", "    verbs: [list]\n");
+    let start_rbac = edit(
+        RBAC,
+        "    resourceNames: [db]\n    verbs: [get]\n",
+        "    verbs: [list]\n",
+    );
     let mut files: Vec<(String, String)> = vec![
         ("lab.yaml".into(), LAB.into()),
         ("t.md".into(), "# Task\n".into()),
@@ -246,7 +250,10 @@ fn inputs_lab(root: &Path) {
         ("solution/sa.yaml".into(), SA.into()),
         ("solution/netpol.yaml".into(), NETPOL.into()),
         ("solution/rbac.yaml".into(), RBAC.into()),
-        ("solution/answers.yaml".into(), "quiz: {image: nginx}\n".into()),
+        (
+            "solution/answers.yaml".into(),
+            "quiz: {image: nginx}\n".into(),
+        ),
     ];
     for (dir, file, text, meta) in variants() {
         files.push((format!("{dir}/{file}"), text));
@@ -308,7 +315,10 @@ fn check_with(sb: &Sandbox, file: &str, text: &str) -> Vec<(String, String, Vec<
         .collect()
 }
 
-fn task<'a>(results: &'a [(String, String, Vec<Value>)], id: &str) -> &'a (String, String, Vec<Value>) {
+fn task<'a>(
+    results: &'a [(String, String, Vec<Value>)],
+    id: &str,
+) -> &'a (String, String, Vec<Value>) {
     results.iter().find(|(t, ..)| t == id).expect("task graded")
 }
 
@@ -357,7 +367,10 @@ fn a_broken_manifest_fails_its_readers_with_one_finding_and_no_quiz() {
         let f = &findings[0];
         assert_eq!(f["source"], "netpol.yaml", "{f}");
         assert_eq!(f["severity"], "error");
-        assert!(f["line"].as_u64().is_some() && f["col"].as_u64().is_some(), "{f}");
+        assert!(
+            f["line"].as_u64().is_some() && f["col"].as_u64().is_some(),
+            "{f}"
+        );
         assert!(f.get("object").is_none(), "{f}");
     }
     // The quiz, and the checks whose targets are in intact files, are
@@ -437,7 +450,11 @@ fn unknown_field(results: &[(String, String, Vec<Value>)], id: &str) -> (String,
 #[test]
 fn network_policy_typo_fails_at_the_key_with_did_you_mean() {
     let sb = solved();
-    let results = check_with(&sb, "netpol.yaml", &edit(NETPOL, "podSelector", "podSelecter"));
+    let results = check_with(
+        &sb,
+        "netpol.yaml",
+        &edit(NETPOL, "podSelector", "podSelecter"),
+    );
     // `podSelecter:` is line 7, column 3; before, it passed: a policy with
     // no podSelector selects every pod.
     assert_eq!(
@@ -475,7 +492,11 @@ fn automount_typo_fails_the_token_check_in_the_pod_and_in_the_account() {
     let results = check_with(
         &sb,
         "sa.yaml",
-        &edit(SA, "automountServiceAccountToken", "automountServiceAcountToken"),
+        &edit(
+            SA,
+            "automountServiceAccountToken",
+            "automountServiceAcountToken",
+        ),
     );
     let (message, line, col) = unknown_field(&results, "token");
     assert!(
@@ -502,12 +523,20 @@ fn rbac_typos_in_a_binding_and_a_rule_fail_the_rbac_check() {
                 .ends_with("unknown field `subject` (did you mean `subjects`?)"),
             "{f}"
         );
-        assert_eq!((f["line"].as_u64(), f["col"].as_u64()), (Some(17), Some(1)), "{f}");
+        assert_eq!(
+            (f["line"].as_u64(), f["col"].as_u64()),
+            (Some(17), Some(1)),
+            "{f}"
+        );
         assert_eq!(f["object"], "RoleBinding lab/reader");
     }
     // Without the typo `resourceName:` widens the rule to every secret, and
     // the task passed; kubectl rejects the Role.
-    let results = check_with(&sb, "rbac.yaml", &edit(RBAC, "resourceNames:", "resourceName:"));
+    let results = check_with(
+        &sb,
+        "rbac.yaml",
+        &edit(RBAC, "resourceNames:", "resourceName:"),
+    );
     let (_, status, findings) = task(&results, "rbac");
     assert_eq!(status, "fail");
     let f = &findings[0];
@@ -519,13 +548,21 @@ fn rbac_typos_in_a_binding_and_a_rule_fail_the_rbac_check() {
         "{f}"
     );
     assert_eq!(f["paths"][0], "rules[0].resourceName");
-    assert_eq!((f["line"].as_u64(), f["col"].as_u64()), (Some(9), Some(5)), "{f}");
+    assert_eq!(
+        (f["line"].as_u64(), f["col"].as_u64()),
+        (Some(9), Some(5)),
+        "{f}"
+    );
 }
 
 #[test]
 fn a_wrong_type_fails_at_the_value() {
     let sb = solved();
-    let results = check_with(&sb, "web.yaml", &edit(WEB, "replicas: 2", "replicas: \"2\""));
+    let results = check_with(
+        &sb,
+        "web.yaml",
+        &edit(WEB, "replicas: 2", "replicas: \"2\""),
+    );
     let (message, line, col) = unknown_field(&results, "replicas");
     assert!(
         message.starts_with("kubectl apply rejects it: spec.replicas: invalid type: string"),

@@ -40,9 +40,9 @@ use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as networking,
     rbac::v1 as rbac,
 };
+use serde::Serialize;
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Serialize;
 use serde_json::{Error, Value};
 
 use crate::{CheckSpec, Evidence, Finding, KubeObject, Verdict};
@@ -545,7 +545,10 @@ mod tests {
         let p = problems(&d).expect("known");
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].path(), "spec.replicas");
-        assert!(p[0].message().starts_with("kubectl apply rejects it: spec.replicas: invalid type"));
+        assert!(
+            p[0].message()
+                .starts_with("kubectl apply rejects it: spec.replicas: invalid type")
+        );
         assert!(!p[0].to_finding(&KubeObject::new(d)).at_key);
         // A label value must be a string; map keys get dotted paths.
         let ns = json!({"apiVersion": "v1", "kind": "Namespace",

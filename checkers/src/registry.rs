@@ -292,9 +292,13 @@ impl CheckSpec {
                 ..Reads::default()
             },
             CheckSpec::Pss(p) => targets(p.target.find_in(p.namespace.as_deref(), workspace)),
-            CheckSpec::PssNamespace(n) => {
-                targets(n.target.find_in(None, workspace).into_iter().take(1).collect())
-            }
+            CheckSpec::PssNamespace(n) => targets(
+                n.target
+                    .find_in(None, workspace)
+                    .into_iter()
+                    .take(1)
+                    .collect(),
+            ),
             CheckSpec::Runs(r) => targets(r.target.find_in(r.namespace.as_deref(), workspace)),
             CheckSpec::ServiceAccountToken(t) => {
                 let mut reads = targets(t.target.find_in(t.namespace.as_deref(), workspace));

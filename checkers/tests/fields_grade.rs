@@ -37,9 +37,11 @@ fn account(extra: Value) -> KubeObject {
 }
 
 fn deny_all(selector_key: &str) -> KubeObject {
-    obj(json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+    obj(
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "deny", "namespace": "lab"},
-        "spec": {selector_key: {}, "policyTypes": ["Ingress"]}}))
+        "spec": {selector_key: {}, "policyTypes": ["Ingress"]}}),
+    )
 }
 
 fn client() -> KubeObject {
@@ -49,17 +51,21 @@ fn client() -> KubeObject {
 }
 
 fn role(rule_names_key: &str) -> KubeObject {
-    obj(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+    obj(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "reader", "namespace": "lab"},
         "rules": [{"apiGroups": [""], "resources": ["secrets"], rule_names_key: ["db"],
-            "verbs": ["get"]}]}))
+            "verbs": ["get"]}]}),
+    )
 }
 
 fn binding(subjects_key: &str) -> KubeObject {
-    obj(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+    obj(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "reader", "namespace": "lab"},
         subjects_key: [{"kind": "ServiceAccount", "name": "web", "namespace": "lab"}],
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}}))
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}}),
+    )
 }
 
 fn grade(spec: &CheckSpec, workspace: &[KubeObject]) -> Verdict {
@@ -116,11 +122,15 @@ fn target_checks_read_their_target_and_miss_it_openly() {
         assert!(r.objects.is_empty() && r.every_file, "{r:?}");
     }
     // A namespace that does not hold the target is not found either.
-    let s = spec(json!({"pss": {"target": "deployment/web", "namespace": "other", "level": "baseline"}}));
+    let s = spec(
+        json!({"pss": {"target": "deployment/web", "namespace": "other", "level": "baseline"}}),
+    );
     assert!(s.reads(&ws).every_file);
     // From the cluster: no file at all.
-    let s = spec(json!({"manifest": {"target": "deployment/web", "path": "spec",
-        "op": "exists", "source": "cluster"}}));
+    let s = spec(
+        json!({"manifest": {"target": "deployment/web", "path": "spec",
+        "op": "exists", "source": "cluster"}}),
+    );
     assert_eq!(s.reads(&ws), seclab_checkers::Reads::default());
 }
 
@@ -142,7 +152,10 @@ fn pss_namespace_reads_the_first_namespace_it_grades() {
 #[test]
 fn token_check_reads_the_workload_and_its_account() {
     let s = spec(json!({"service_account_token": {"target": "deployment/web", "mounted": false}}));
-    let ws = [web(json!({})), account(json!({"automountServiceAccountToken": false}))];
+    let ws = [
+        web(json!({})),
+        account(json!({"automountServiceAccountToken": false})),
+    ];
     let r = s.reads(&ws);
     assert!(!r.every_file, "{r:?}");
     assert_eq!(
@@ -182,10 +195,16 @@ fn netpol_and_rbac_read_every_object_of_their_kinds() {
     assert!(r.every_file && !r.answers);
     assert_eq!(
         read_names(&np, &ws),
-        ["Deployment lab/web", "Pod lab/client", "NetworkPolicy lab/deny"]
+        [
+            "Deployment lab/web",
+            "Pod lab/client",
+            "NetworkPolicy lab/deny"
+        ]
     );
-    let rbac = spec(json!({"rbac": {"subject": "system:serviceaccount:lab:web", "verb": "get",
-        "resource": "secrets", "name": "db", "namespace": "lab", "expect": "allowed"}}));
+    let rbac = spec(
+        json!({"rbac": {"subject": "system:serviceaccount:lab:web", "verb": "get",
+        "resource": "secrets", "name": "db", "namespace": "lab", "expect": "allowed"}}),
+    );
     let r = rbac.reads(&ws);
     assert!(r.every_file);
     assert_eq!(
@@ -210,7 +229,13 @@ fn network_policy_typo_fails_a_netpol_check_that_passed() {
     // `podSelecter` leaves podSelector out, which selects every pod: the
     // engine alone passes it; kubectl rejects the policy.
     let typo = [web(json!({})), client(), deny_all("podSelecter")];
-    assert!(np.grade(&Evidence { workspace: &typo, ..Evidence::default() }).passed());
+    assert!(
+        np.grade(&Evidence {
+            workspace: &typo,
+            ..Evidence::default()
+        })
+        .passed()
+    );
     let v = grade(&np, &typo);
     let f = one_error(&v);
     assert_eq!(
@@ -237,7 +262,10 @@ fn automount_typo_fails_the_token_check_in_the_pod_and_the_account() {
         f.message
     );
     assert_eq!(f.paths, ["spec.template.spec.automountServiceAcountToken"]);
-    let sa_typo = [web(json!({})), account(json!({"automountServiceAcountToken": false}))];
+    let sa_typo = [
+        web(json!({})),
+        account(json!({"automountServiceAcountToken": false})),
+    ];
     let f = one_error(&grade(&s, &sa_typo)).clone();
     assert!(
         f.message
@@ -256,8 +284,10 @@ fn automount_typo_fails_the_token_check_in_the_pod_and_the_account() {
 
 #[test]
 fn rbac_typos_in_binding_and_rule_fail_an_rbac_check_that_passed() {
-    let allowed = spec(json!({"rbac": {"subject": "system:serviceaccount:lab:web", "verb": "get",
-        "resource": "secrets", "name": "db", "namespace": "lab", "expect": "allowed"}}));
+    let allowed = spec(
+        json!({"rbac": {"subject": "system:serviceaccount:lab:web", "verb": "get",
+        "resource": "secrets", "name": "db", "namespace": "lab", "expect": "allowed"}}),
+    );
     let ok = [role("resourceNames"), binding("subjects")];
     assert!(grade(&allowed, &ok).passed());
     // `resourceName` leaves the rule open to every secret: still allowed
@@ -265,30 +295,48 @@ fn rbac_typos_in_binding_and_rule_fail_an_rbac_check_that_passed() {
     let rule_typo = [role("resourceName"), binding("subjects")];
     assert!(
         allowed
-            .grade(&Evidence { workspace: &rule_typo, ..Evidence::default() })
+            .grade(&Evidence {
+                workspace: &rule_typo,
+                ..Evidence::default()
+            })
             .passed()
     );
     let f = one_error(&grade(&allowed, &rule_typo)).clone();
-    assert!(f.message.ends_with("(did you mean `resourceNames`?)"), "{}", f.message);
+    assert!(
+        f.message.ends_with("(did you mean `resourceNames`?)"),
+        "{}",
+        f.message
+    );
     assert_eq!(f.paths, ["rules[0].resourceName"]);
     // `subject:` binds nobody: a denied check passed by accident.
-    let denied = spec(json!({"rbac": {"subject": "system:serviceaccount:lab:web", "verb": "get",
-        "resource": "secrets", "name": "db", "namespace": "lab", "expect": "denied"}}));
+    let denied = spec(
+        json!({"rbac": {"subject": "system:serviceaccount:lab:web", "verb": "get",
+        "resource": "secrets", "name": "db", "namespace": "lab", "expect": "denied"}}),
+    );
     let binding_typo = [role("resourceNames"), binding("subject")];
     assert!(
         denied
-            .grade(&Evidence { workspace: &binding_typo, ..Evidence::default() })
+            .grade(&Evidence {
+                workspace: &binding_typo,
+                ..Evidence::default()
+            })
             .passed()
     );
     let f = one_error(&grade(&denied, &binding_typo)).clone();
-    assert!(f.message.ends_with("(did you mean `subjects`?)"), "{}", f.message);
+    assert!(
+        f.message.ends_with("(did you mean `subjects`?)"),
+        "{}",
+        f.message
+    );
     assert_eq!(f.object.as_deref(), Some("RoleBinding lab/reader"));
 }
 
 #[test]
 fn objects_a_check_does_not_read_and_untyped_kinds_change_nothing() {
-    let manifest = spec(json!({"manifest": {"target": "deployment/web", "path": "spec.replicas",
-        "op": "equals", "value": 2}}));
+    let manifest = spec(
+        json!({"manifest": {"target": "deployment/web", "path": "spec.replicas",
+        "op": "equals", "value": 2}}),
+    );
     let ws = [
         web(json!({})),
         // Another object's typo is not this check's business.
@@ -301,10 +349,18 @@ fn objects_a_check_does_not_read_and_untyped_kinds_change_nothing() {
     // The target's own typo fails it, and replaces its findings.
     let v = grade(&manifest, &[web(json!({"hostNetwrok": true}))]);
     let f = one_error(&v);
-    assert!(f.message.ends_with("(did you mean `hostNetwork`?)"), "{}", f.message);
+    assert!(
+        f.message.ends_with("(did you mean `hostNetwork`?)"),
+        "{}",
+        f.message
+    );
     // A pss check no longer passes with a typo that hid a setting.
     let pss = spec(json!({"pss": {"target": "deployment/web", "level": "baseline"}}));
     assert!(grade(&pss, &[web(json!({}))]).passed());
     let f = one_error(&grade(&pss, &[web(json!({"hostPid": true}))])).clone();
-    assert!(f.message.ends_with("(did you mean `hostPID`?)"), "{}", f.message);
+    assert!(
+        f.message.ends_with("(did you mean `hostPID`?)"),
+        "{}",
+        f.message
+    );
 }
