@@ -18,8 +18,8 @@ fn obj(v: Value) -> KubeObject {
 fn web(pod_extra: Value) -> KubeObject {
     let mut pod = json!({"serviceAccountName": "web",
         "containers": [{"name": "web", "image": "nginx:1.27"}]});
-    if let (Some(m), Some(extra)) = (pod.as_object_mut(), pod_extra.as_object()) {
-        m.extend(extra.clone());
+    if let (Some(m), Value::Object(extra)) = (pod.as_object_mut(), pod_extra) {
+        m.extend(extra);
     }
     obj(json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "lab"},
@@ -30,8 +30,8 @@ fn web(pod_extra: Value) -> KubeObject {
 fn account(extra: Value) -> KubeObject {
     let mut sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": "web", "namespace": "lab"}});
-    if let (Some(m), Some(extra)) = (sa.as_object_mut(), extra.as_object()) {
-        m.extend(extra.clone());
+    if let (Some(m), Value::Object(extra)) = (sa.as_object_mut(), extra) {
+        m.extend(extra);
     }
     obj(sa)
 }
