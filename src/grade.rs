@@ -2,11 +2,37 @@
 //! positions, answers, parse problems), each check of the task is graded by
 //! the pure registry in `seclab-checkers`, and findings get their
 //! `file:line:col` back from the snapshot.
+//!
+//! A file that does not parse fails exactly the tasks that read it, and
+//! each of those with one finding per such file (its `file:line:col` and
+//! the parser's message) and nothing else; every other task is graded as
+//! usual. What a check reads is [`CheckSpec::reads`]:
+//! - a `quiz` or `flag` check reads `answers.yaml` only, so a broken
+//!   answers file fails only tasks with such checks, and a broken manifest
+//!   fails no quiz;
+//! - a check with a target (`manifest`, `pss`, `pss_namespace`, `runs`,
+//!   `service_account_token`) reads its target, found among the objects of
+//!   the files that parsed: when it is found (and, for
+//!   `service_account_token`, the pod's ServiceAccount too), the check is
+//!   graded normally, since kubectl never applies a file that does not
+//!   parse and the objects graded are all there is; when something it
+//!   looks up is not found and a manifest file is broken, it may be in
+//!   that file, so the task fails with the broken file's finding instead of
+//!   a misleading "not found";
+//! - `netpol` and `rbac` read every object of their kinds, so any broken
+//!   manifest file fails them (a connection matrix without that file's
+//!   policies would list wrong differences);
+//! - a `manifest` check with `source: cluster` reads no file.
+//!
+//! Checks that do read intact objects are graded through
+//! [`seclab_checkers::fields::grade`]: a field `kubectl apply` rejects in an
+//! object the check reads (an unknown field, a wrong type) fails the check
+//! with an error at that key's `line:col`.
 
 use std::collections::HashMap;
 
 use seclab_checkers::runs::Images;
-use seclab_checkers::{CheckSpec, Evidence, KubeObject, Need, Status, Verdict};
+use seclab_checkers::{CheckSpec, Evidence, Finding, KubeObject, Status, Verdict};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -27,6 +53,9 @@ pub struct Snapshot {
     pub answers: Value,
     /// Files that did not parse, located.
     pub problems: Vec<InputError>,
+    /// Whether `answers.yaml` is the answers file (a workspace), not a
+    /// manifest (files named on a command line).
+    workspace: bool,
     docs: HashMap<(String, usize), Document>,
     /// For objects that are items of a list: (source, doc, name) → path prefix.
     prefixes: HashMap<(String, usize, String), String>,
@@ -57,6 +86,7 @@ impl Snapshot {
         let is_answers = |p: &str| workspace && p == ANSWERS_FILE;
         let mut snap = Snapshot {
             answers: Value::Null,
+            workspace,
             ..Snapshot::default()
         };
         for (path, bytes) in files {
@@ -140,6 +170,36 @@ impl Snapshot {
         self.docs.insert((path.to_string(), doc), d);
     }
 
+    /// The problems of the answers file (at most one).
+    pub fn answers_problems(&self) -> impl Iterator<Item = &InputError> {
+        self.problems
+            .iter()
+            .filter(|p| self.workspace && p.path == ANSWERS_FILE)
+    }
+
+    /// The problems of manifest files: every file that did not parse but
+    /// the answers file.
+    pub fn manifest_problems(&self) -> impl Iterator<Item = &InputError> {
+        self.problems
+            .iter()
+            .filter(|p| !(self.workspace && p.path == ANSWERS_FILE))
+    }
+
+    /// The broken files `spec` depends on (see the module docs): the
+    /// answers file's problem when it reads the answers, every manifest
+    /// problem when an object it needs may be in a file that did not parse.
+    pub fn broken_for(&self, spec: &CheckSpec) -> Vec<&InputError> {
+        let reads = spec.reads(&self.objects);
+        let mut out: Vec<&InputError> = Vec::new();
+        if reads.answers {
+            out.extend(self.answers_problems());
+        }
+        if reads.every_file {
+            out.extend(self.manifest_problems());
+        }
+        out
+    }
+
     /// The answers of one task (question id → answer).
     pub fn task_answers(&self, task: &str) -> Option<&Value> {
         self.answers.get(task)
@@ -189,15 +249,15 @@ impl Snapshot {
                 .as_ref()
                 .and_then(|o| self.prefixes.get(&(src.clone(), doc, o.clone())))
                 .map_or("", String::as_str);
-            // Warnings are about field names (an unknown field): point at
-            // the key; errors are about values: point at the value.
-            let warning = f.severity == seclab_checkers::Severity::Warning;
+            // A finding about a field's name (an unknown field; warnings
+            // are such too) points at the key; others at the value.
+            let at_key = f.at_key || f.severity == seclab_checkers::Severity::Warning;
             let pos = f
                 .paths
                 .first()
                 .and_then(|p| {
                     let full = format!("{prefix}{p}");
-                    if warning {
+                    if at_key {
                         d.locate_key(&full)
                     } else {
                         d.locate(&full)
@@ -284,30 +344,30 @@ pub fn grade_task_with_images(
         cluster,
         images,
     };
-    let mut checks = Vec::new();
-    let needs = task.needs();
-    if !snap.problems.is_empty()
-        && (needs.contains(&Need::Workspace) || needs.contains(&Need::Answers))
-    {
-        let findings = snap
-            .problems
-            .iter()
-            .map(|p| {
-                let mut f = seclab_checkers::Finding::error(p.message.clone());
-                f.source = Some(p.path.clone());
-                f.line = p.line;
-                f.col = p.col;
-                f
-            })
-            .collect();
-        checks.push(CheckResult {
-            checker: "files".into(),
-            description: "workspace files parse".into(),
-            verdict: Verdict::from_findings(findings),
-        });
-    }
+    // A task that reads a broken file is that file's error, nothing else.
+    let mut broken: Vec<&InputError> = Vec::new();
     for spec in &task.checks {
-        let mut verdict = spec.grade(&ev);
+        for p in snap.broken_for(spec) {
+            if !broken.iter().any(|b| std::ptr::eq(*b, p)) {
+                broken.push(p);
+            }
+        }
+    }
+    if !broken.is_empty() {
+        let findings = broken.iter().map(|p| broken_file(p)).collect();
+        return TaskResult {
+            task: task.id.clone(),
+            status: Status::Fail,
+            checks: vec![CheckResult {
+                checker: "files".into(),
+                description: "the files this task reads parse".into(),
+                verdict: Verdict::from_findings(findings),
+            }],
+        };
+    }
+    let mut checks = Vec::new();
+    for spec in &task.checks {
+        let mut verdict = seclab_checkers::fields::grade(spec, &ev);
         snap.locate(&mut verdict);
         checks.push(CheckResult {
             checker: spec.name().to_string(),
@@ -320,6 +380,16 @@ pub fn grade_task_with_images(
         status: combine(checks.iter().map(|c| c.verdict.status)),
         checks,
     }
+}
+
+/// The one finding of a file that did not parse: where, and the parser's
+/// message.
+fn broken_file(p: &InputError) -> Finding {
+    let mut f = Finding::error(p.message.clone());
+    f.source = Some(p.path.clone());
+    f.line = p.line;
+    f.col = p.col;
+    f
 }
 
 /// The check specs of a task, for listings.
@@ -381,6 +451,129 @@ mod tests {
             snap.task_answers("t1").and_then(|a| a.get("q")),
             Some(&Value::from("a"))
         );
+    }
+
+    fn task(checks: &str) -> TaskSpec {
+        serde_saphyr::from_str(&format!(
+            "id: t\ntitle: T\ninstructions: t.md\nchecks:\n{checks}"
+        ))
+        .expect("a valid task")
+    }
+
+    const QUIZ: &str = "- quiz: {id: q, question: '?', answer: 'sha256:s:00'}\n";
+    const REPLICAS: &str =
+        "- manifest: {target: deployment/web, path: spec.replicas, op: equals, value: 2}\n";
+    const WEB: &str =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n";
+
+    fn only_finding(r: &TaskResult) -> &seclab_checkers::Finding {
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        let all: Vec<_> = r.checks.iter().flat_map(|c| &c.verdict.findings).collect();
+        assert_eq!(all.len(), 1, "{r:?}");
+        all[0]
+    }
+
+    #[test]
+    fn a_broken_manifest_fails_no_quiz_and_no_found_target() {
+        let snap = Snapshot::from_files(&files(&[
+            ("web.yaml", WEB),
+            ("bad.yaml", "a: 1\nb: [\n"),
+            ("answers.yaml", "t: {q: a}\n"),
+        ]));
+        assert_eq!(snap.manifest_problems().count(), 1);
+        assert_eq!(snap.answers_problems().count(), 0);
+        // The quiz reads only the answers; it fails for its own reason.
+        let quiz = grade_task(&task(QUIZ), &snap, None);
+        assert_eq!(quiz.checks.len(), 1);
+        assert_eq!(quiz.checks[0].checker, "quiz");
+        // The target is in an intact file: graded normally.
+        assert_eq!(
+            grade_task(&task(REPLICAS), &snap, None).status,
+            Status::Pass
+        );
+        // A target that is not found may be in the broken file.
+        let other = task("- manifest: {target: deployment/db, path: spec, op: exists}\n");
+        let r = grade_task(&other, &snap, None);
+        let f = only_finding(&r);
+        assert_eq!(r.checks[0].checker, "files");
+        assert_eq!(f.source.as_deref(), Some("bad.yaml"));
+        assert!(f.line.is_some() && f.col.is_some(), "{f:?}");
+        assert!(!f.message.contains("not found"), "{f:?}");
+        // A check of the cluster reads no file.
+        let live =
+            task("- manifest: {target: deployment/db, path: spec, op: exists, source: cluster}\n");
+        assert_eq!(grade_task(&live, &snap, None).status, Status::Skipped);
+        // Checks that read every object of their kinds read every file:
+        // one finding, no connection differences.
+        let np = task("- netpol: {expect: ''}\n");
+        assert_eq!(
+            only_finding(&grade_task(&np, &snap, None))
+                .source
+                .as_deref(),
+            Some("bad.yaml")
+        );
+        let rbac = task(
+            "- rbac: {subject: alice, verb: get, resource: pods, namespace: x, expect: denied}\n",
+        );
+        assert_eq!(
+            only_finding(&grade_task(&rbac, &snap, None))
+                .source
+                .as_deref(),
+            Some("bad.yaml")
+        );
+        // A task mixing both: the broken file is its only finding.
+        let mixed = task(&format!("{QUIZ}{REPLICAS}- netpol: {{expect: ''}}\n"));
+        let r = grade_task(&mixed, &snap, None);
+        only_finding(&r);
+        assert_eq!(r.checks.len(), 1);
+    }
+
+    #[test]
+    fn a_broken_answers_file_fails_only_answer_checks() {
+        let snap =
+            Snapshot::from_files(&files(&[("web.yaml", WEB), ("answers.yaml", "t: {q: [\n")]));
+        assert_eq!(snap.answers_problems().count(), 1);
+        assert_eq!(snap.manifest_problems().count(), 0);
+        let f = only_finding(&grade_task(&task(QUIZ), &snap, None)).clone();
+        assert_eq!(f.source.as_deref(), Some(ANSWERS_FILE));
+        assert_eq!(
+            grade_task(&task(REPLICAS), &snap, None).status,
+            Status::Pass
+        );
+        // Named on a command line, answers.yaml is just a manifest.
+        let cli = Snapshot::from_manifest_files(&files(&[("answers.yaml", "t: {q: [\n")]));
+        assert_eq!(cli.answers_problems().count(), 0);
+        assert_eq!(cli.manifest_problems().count(), 1);
+    }
+
+    #[test]
+    fn two_broken_files_are_two_findings_of_one_check() {
+        let snap = Snapshot::from_files(&files(&[("a.yaml", "x: [\n"), ("b.json", "{\n")]));
+        let r = grade_task(
+            &task("- netpol: {expect: ''}\n- netpol: {expect: ''}\n"),
+            &snap,
+            None,
+        );
+        assert_eq!(r.checks.len(), 1);
+        let sources: Vec<_> = r.checks[0]
+            .verdict
+            .findings
+            .iter()
+            .map(|f| f.source.as_deref())
+            .collect();
+        assert_eq!(sources, [Some("a.yaml"), Some("b.json")]);
+    }
+
+    #[test]
+    fn unknown_fields_point_at_the_key() {
+        let snap = Snapshot::from_files(&files(&[(
+            "web.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  replica: 3\n",
+        )]));
+        let r = grade_task(&task(REPLICAS), &snap, None);
+        let f = only_finding(&r);
+        assert!(f.message.contains("did you mean `replicas`"), "{f:?}");
+        assert_eq!((f.line, f.col), (Some(6), Some(3)));
     }
 
     #[test]

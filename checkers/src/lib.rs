@@ -10,6 +10,8 @@
 //! - [`object`]: `KubeObject` (a parsed manifest document and where it came
 //!   from) and the pod-template extraction shared by the workload graders.
 //! - [`target`]: `kind/name` targets as lab authors write them.
+//! - [`fields`]: typed field checks (unknown fields, wrong types) against
+//!   the k8s-openapi types, as `kubectl apply` validates.
 //! - [`pss`]: Pod Security Standards, exact to the upstream admission library.
 //! - [`netpol`]: NetworkPolicy reachability.
 //! - [`rbac`]: RBAC authorization questions over Role/Binding objects.
@@ -19,6 +21,7 @@
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
 
+pub mod fields;
 pub mod flag;
 pub mod manifest;
 pub mod netpol;
@@ -33,6 +36,6 @@ pub mod target;
 pub mod verdict;
 
 pub use object::KubeObject;
-pub use registry::{CheckSpec, Evidence, Need};
+pub use registry::{CheckSpec, Evidence, Need, Reads};
 pub use target::Target;
 pub use verdict::{Finding, Severity, Status, Verdict};

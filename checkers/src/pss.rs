@@ -18,11 +18,14 @@
 //!
 //! Unknown fields are found by a separate, slower pass, [`unknown_fields`]
 //! (see the `unknown` submodule), so [`evaluate`] stays a pure, allocation-light walk.
+//! `seclab scan pss` reports them as warnings; a lab's `pss:` check is
+//! graded through [`crate::fields::grade`], where an unknown field in the
+//! target is an error (kubectl rejects the object).
 //!
 //! Submodules: `version` (levels, versions), `pod` (the typed borrowed view
 //! of the pod, shape validation, defaulting), `baseline` and `restricted`
 //! (the checks), `text` and `path` (message and path helpers), `unknown`
-//! (unknown-field warnings from k8s-openapi's field lists), `check` (the lab
+//! (unknown-field warnings from the typed check of [`crate::fields`]), `check` (the lab
 //! checkers `pss:` and `pss_namespace:`).
 
 mod baseline;

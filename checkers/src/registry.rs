@@ -212,6 +212,122 @@ impl CheckSpec {
     }
 }
 
+/// What a check reads of the student's files: the answers, some workspace
+/// objects, and whether an object it needs may be missing from them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reads<'a> {
+    /// It reads `answers.yaml`.
+    pub answers: bool,
+    /// The workspace objects it reads (their fields must be what
+    /// `kubectl apply` accepts; see [`crate::fields::grade`]).
+    pub objects: Vec<&'a KubeObject>,
+    /// Its outcome depends on objects that are not all at hand by name:
+    /// it reads every object of some kinds (netpol, rbac), or an object it
+    /// looks up by name is not among the workspace objects. When a
+    /// workspace file does not parse, such a check cannot be graded: the
+    /// objects it needs may be in that file.
+    pub every_file: bool,
+}
+
+/// The kinds a `netpol:` check reads: namespaces, policies and the
+/// workloads that run pods.
+const NETPOL_KINDS: &[&str] = &[
+    "Namespace",
+    "NetworkPolicy",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+];
+
+/// The kinds an `rbac:` check reads.
+const RBAC_KINDS: &[&str] = &[
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ServiceAccount",
+];
+
+impl CheckSpec {
+    /// What this check reads, given the workspace objects (those of the
+    /// files that parsed). The rule, per checker:
+    /// - `quiz`, `flag`: `answers.yaml` only (a flag also the cluster).
+    /// - `manifest` from the workspace, `pss`, `runs`: the objects that are
+    ///   the target; none found means `every_file` (the target may be in a
+    ///   file that did not parse). `pss_namespace`: the first such object.
+    /// - `service_account_token`: the target, and the ServiceAccount each
+    ///   target's pod runs as; a target or an account not found means
+    ///   `every_file`.
+    /// - `netpol`, `rbac`: every object of the kinds they read, and always
+    ///   `every_file`.
+    /// - `manifest` from the cluster: nothing of the student's files.
+    pub fn reads<'a>(&self, workspace: &'a [KubeObject]) -> Reads<'a> {
+        let targets = |found: Vec<&'a KubeObject>| Reads {
+            every_file: found.is_empty(),
+            objects: found,
+            answers: false,
+        };
+        let every = |kinds: &[&str]| Reads {
+            objects: workspace
+                .iter()
+                .filter(|o| kinds.contains(&o.kind()))
+                .collect(),
+            every_file: true,
+            answers: false,
+        };
+        match self {
+            CheckSpec::Manifest(m) => match m.source {
+                Source::Workspace => targets(m.target.find_in(m.namespace.as_deref(), workspace)),
+                Source::Cluster => Reads::default(),
+            },
+            CheckSpec::Quiz(_) | CheckSpec::Flag(_) => Reads {
+                answers: true,
+                ..Reads::default()
+            },
+            CheckSpec::Pss(p) => targets(p.target.find_in(p.namespace.as_deref(), workspace)),
+            CheckSpec::PssNamespace(n) => targets(
+                n.target
+                    .find_in(None, workspace)
+                    .into_iter()
+                    .take(1)
+                    .collect(),
+            ),
+            CheckSpec::Runs(r) => targets(r.target.find_in(r.namespace.as_deref(), workspace)),
+            CheckSpec::ServiceAccountToken(t) => {
+                let mut reads = targets(t.target.find_in(t.namespace.as_deref(), workspace));
+                for obj in reads.objects.clone() {
+                    // A pod template with a non-boolean automount fails the
+                    // check on that field, whatever the account says.
+                    let Some(Ok(mount)) = crate::rbac::token::token_mount(obj, workspace) else {
+                        continue;
+                    };
+                    let (ns, name) = &mount.account;
+                    let sa = workspace.iter().find(|o| {
+                        o.kind() == "ServiceAccount"
+                            && o.name() == name
+                            && o.namespace().unwrap_or("default") == ns
+                    });
+                    match sa {
+                        Some(sa) if !reads.objects.iter().any(|o| std::ptr::eq(*o, sa)) => {
+                            reads.objects.push(sa);
+                        }
+                        Some(_) => {}
+                        None => reads.every_file = true,
+                    }
+                }
+                reads
+            }
+            CheckSpec::Netpol(_) => every(NETPOL_KINDS),
+            CheckSpec::Rbac(_) => every(RBAC_KINDS),
+        }
+    }
+}
+
 /// The reason cluster checks give when graded offline.
 pub const NO_CLUSTER: &str = "needs the lab's running cluster; offline it cannot be graded";
 

@@ -56,6 +56,10 @@ pub struct Finding {
     /// 1-based column of the first path in `source`, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub col: Option<usize>,
+    /// The finding is about the *name* of the field at its first path (an
+    /// unknown field), so its position is the key's, not the value's.
+    #[serde(skip)]
+    pub at_key: bool,
 }
 
 impl Finding {
@@ -84,6 +88,7 @@ impl Finding {
             paths: Vec::new(),
             line: None,
             col: None,
+            at_key: false,
         }
     }
 

@@ -104,7 +104,10 @@ pub struct PssNamespaceCheck {
 pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
 
 /// Grades a `pss:` check: every matching object must pass; none matching
-/// is a failure naming the target.
+/// is a failure naming the target. Unknown fields are not this function's
+/// business: a lab's check is graded through [`crate::fields::grade`],
+/// which fails it on any field `kubectl apply` rejects before the levels
+/// are evaluated.
 pub fn grade_pss(check: &PssCheck, objects: &[KubeObject]) -> Verdict {
     let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
@@ -115,7 +118,11 @@ pub fn grade_pss(check: &PssCheck, objects: &[KubeObject]) -> Verdict {
     }
     let mut findings = Vec::new();
     for obj in found {
-        findings.extend(super::grade(obj, check.level, check.version).findings);
+        let v = match super::evaluate(&obj.value, check.level, check.version) {
+            Ok(result) => super::verdict(obj, &result),
+            Err(e) => Verdict::from_findings(vec![Finding::error(e.to_string()).about(obj)]),
+        };
+        findings.extend(v.findings);
     }
     Verdict::from_findings(findings)
 }
