@@ -64,7 +64,7 @@ fn failing_check_with_findings() {
     let row = task_row(&m, "tiny", 0);
     m.cursor = row;
     update(&mut m, key(KeyCode::Enter));
-    let app = "kind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n  replica: 2\n";
+    let app = "kind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n";
     let mut msg = graded(&m, "tiny", &["fix"], &[("app.yaml", app)]);
     // A warning as the pss checker gives for unknown fields.
     if let Msg::Graded { outcome: Ok(g), .. } = &mut msg {

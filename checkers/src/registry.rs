@@ -257,9 +257,9 @@ impl CheckSpec {
     /// What this check reads, given the workspace objects (those of the
     /// files that parsed). The rule, per checker:
     /// - `quiz`, `flag`: `answers.yaml` only (a flag also the cluster).
-    /// - `manifest` from the workspace, `pss`, `runs`: the objects that are
-    ///   the target; none found means `every_file` (the target may be in a
-    ///   file that did not parse). `pss_namespace`: the first such object.
+    /// - `manifest` from the workspace, `pss`, `runs`, `secret_file`: the
+    ///   objects that are the target; none found means `every_file` (the
+    ///   target may be in a file that did not parse). `pss_namespace`: the first such object.
     /// - `service_account_token`: the target, and the ServiceAccount each
     ///   target's pod runs as; a target or an account not found means
     ///   `every_file`.
@@ -298,6 +298,9 @@ impl CheckSpec {
                     .collect(),
             ),
             CheckSpec::Runs(r) => targets(r.target.find_in(r.namespace.as_deref(), workspace)),
+            CheckSpec::SecretFile(f) => {
+                targets(f.target.find_in(f.namespace.as_deref(), workspace))
+            }
             CheckSpec::ServiceAccountToken(t) => {
                 let mut reads = targets(t.target.find_in(t.namespace.as_deref(), workspace));
                 for obj in reads.objects.clone() {
