@@ -221,7 +221,8 @@ pub enum ScanCommand {
     /// RBAC: may a subject do something (like `kubectl auth can-i`), who may
     /// (`--who-can`), and who holds risky permissions (`--risky`), read from
     /// Role, ClusterRole, RoleBinding, ClusterRoleBinding and ServiceAccount
-    /// manifests.
+    /// manifests, plus the built-in roles and bindings every cluster has
+    /// (cluster-admin, admin, edit, view and the system: ones).
     Rbac(RbacArgs),
     /// Evaluate workloads against the Pod Security Standards, exactly as
     /// the Pod Security admission controller would.
@@ -283,8 +284,12 @@ pub struct RbacArgs {
     /// List every subject that may do it, with the grants.
     #[arg(long, conflicts_with = "risky")]
     pub who_can: bool,
-    /// List subjects that can read secrets, exec/attach into pods, create
-    /// pods or workloads, escalate/bind/impersonate, or hold wildcards.
+    /// List subjects that can read secrets, exec/attach into pods, add
+    /// ephemeral containers, create or change pods and workloads, create
+    /// service-account tokens, proxy to nodes, approve certificates, edit
+    /// admission webhooks, create PersistentVolumes, escalate/bind/
+    /// impersonate, or hold wildcards — through the manifests' bindings and
+    /// the built-in ones, implied groups included.
     #[arg(long)]
     pub risky: bool,
     /// Output format.
