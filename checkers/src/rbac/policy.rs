@@ -137,24 +137,33 @@ fn binding_key(b: &BindingDef) -> Key {
     (b.namespace.clone(), b.name.clone())
 }
 
+/// A note on a workspace object that redefines a built-in one.
+fn redefinition_note(object: &str, source: Option<&String>, message: String) -> Note {
+    Note {
+        object: object.to_owned(),
+        source: source.cloned(),
+        path: "metadata.name".to_owned(),
+        message,
+    }
+}
+
+/// Why a redefinition with reconciliation turned off counts as written.
+fn autoupdate_off_message(builtin: &str) -> String {
+    format!(
+        "redefines the built-in {builtin} with the annotation {AUTOUPDATE}: \"false\", so the API \
+         server leaves it as written; this definition counts"
+    )
+}
+
 /// A workspace role laid over the built-in role of the same name, as the API
 /// server's reconciliation leaves it (`ReconcileRole` at every start, extra
 /// permissions kept): the built-in rules, labels and aggregation selectors,
 /// plus what the workspace's copy adds — unless that copy turns
 /// reconciliation off with `autoupdate: "false"`.
 fn reconcile_role(builtin: &RoleDef, ws: &RoleDef, notes: &mut Vec<Note>) -> RoleDef {
-    let note = |message: String| Note {
-        object: ws.display(),
-        source: ws.source.clone(),
-        path: "metadata.name".to_owned(),
-        message,
-    };
+    let note = |message: String| redefinition_note(&ws.display(), ws.source.as_ref(), message);
     if ws.autoupdate_off {
-        notes.push(note(format!(
-            "redefines the built-in {} with the annotation {AUTOUPDATE}: \"false\", so the API \
-             server leaves it as written; this definition counts",
-            builtin.display()
-        )));
+        notes.push(note(autoupdate_off_message(&builtin.display())));
         return ws.clone();
     }
     let mut merged = builtin.clone();
@@ -212,18 +221,9 @@ fn same_rule(a: &Rule, b: &Rule) -> bool {
 /// reconciliation keeps the built-in roleRef and adds the built-in subjects
 /// to the ones written (unless `autoupdate: "false"`).
 fn reconcile_binding(builtin: &BindingDef, ws: &BindingDef, notes: &mut Vec<Note>) -> BindingDef {
-    let note = |message: String| Note {
-        object: ws.display(),
-        source: ws.source.clone(),
-        path: "metadata.name".to_owned(),
-        message,
-    };
+    let note = |message: String| redefinition_note(&ws.display(), ws.source.as_ref(), message);
     if ws.autoupdate_off {
-        notes.push(note(format!(
-            "redefines the built-in {} with the annotation {AUTOUPDATE}: \"false\", so the API \
-             server leaves it as written; this definition counts",
-            builtin.display()
-        )));
+        notes.push(note(autoupdate_off_message(&builtin.display())));
         return ws.clone();
     }
     let role_changed =
