@@ -235,13 +235,31 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Document>, InputErr
         .collect())
 }
 
+/// The parser's message in the student's terms: no advice meant for the
+/// programmer who embeds the library ("set DuplicateKeyPolicy in
+/// Options").
+fn plain_message(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return format!("duplicate key {key}");
+    }
+    message
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
 /// Turns a serde-saphyr error into `name:line:col: message`.
 pub fn saphyr_error(name: &str, e: &serde_saphyr::Error) -> InputError {
     let loc = e.location();
     let message = e.without_snippet().to_string();
     // The rendered message may carry its own "at line X column Y" suffix;
     // the position goes in front instead.
-    let message = strip_position_suffix(&message);
+    let message = plain_message(&strip_position_suffix(&message));
     InputError {
         path: name.to_string(),
         line: loc.map(|l| usize::try_from(l.line()).unwrap_or(0)),
