@@ -142,24 +142,44 @@ pub fn grade_namespace(check: &PssNamespaceCheck, objects: &[KubeObject]) -> Ver
     let labels = ns.value.pointer("/metadata/labels");
     let label = |key: &str| labels.and_then(|l| l.get(key));
     let mut findings = Vec::new();
+    // `key` is a label's key, or a whole field path from `metadata.`.
     let mut error = |key: &str, message: String| {
-        findings.push(
-            Finding::error(message)
-                .about(ns)
-                .at(format!("metadata.labels.{key}")),
-        );
+        let at = if key.starts_with("metadata.") {
+            key.to_owned()
+        } else {
+            format!("metadata.labels.{key}")
+        };
+        findings.push(Finding::error(message).about(ns).at(at));
     };
     for &mode in &check.modes {
         let key = format!("{LABEL_PREFIX}{}", mode.as_str());
         match label(&key) {
-            None | Some(Value::Null) => error(
-                &key,
-                format!(
-                    "label {key} is not set: the namespace falls back to the cluster default (privileged), so {}; set it to {}",
+            None | Some(Value::Null) => {
+                // The usual slip: the right key under annotations, which
+                // Pod Security admission never reads.
+                let annotated = ns
+                    .value
+                    .pointer("/metadata/annotations")
+                    .and_then(|a| a.get(&key))
+                    .is_some();
+                let why = if annotated {
+                    format!(
+                        "{key} is under metadata.annotations, which Pod Security admission does not read: it must be a label (metadata.labels)"
+                    )
+                } else {
+                    format!("label {key} is not set")
+                };
+                let message = format!(
+                    "{why}: the namespace falls back to the cluster default (privileged), so {}; set it to {}",
                     mode.without(),
                     check.level
-                ),
-            ),
+                );
+                if annotated {
+                    error(&format!("metadata.annotations.{key}"), message);
+                } else {
+                    error(&key, message);
+                }
+            }
             Some(Value::String(s)) if s == "privileged" => error(
                 &key,
                 format!(
@@ -260,6 +280,25 @@ mod tests {
         assert!(grade_namespace(&c, &[ns(&all_three(Some("latest")))]).passed());
         assert!(grade_namespace(&c, &[ns(&all_three(Some("v1.33")))]).passed());
         assert!(grade_namespace(&c, &[ns(&all_three(Some("v1.35")))]).passed());
+    }
+
+    #[test]
+    fn labels_written_as_annotations_say_so() {
+        let mut n = ns(&json!({}));
+        n.value["metadata"]["annotations"] = all_three(None);
+        let v = grade_namespace(&check(None), &[n]);
+        assert!(!v.passed());
+        assert_eq!(v.findings.len(), 3, "{v:?}");
+        let f = &v.findings[0];
+        assert!(
+            f.message.contains("is under metadata.annotations")
+                && f.message.contains("must be a label"),
+            "{f:?}"
+        );
+        assert_eq!(
+            f.paths,
+            [format!("metadata.annotations.{LABEL_PREFIX}enforce")]
+        );
     }
 
     #[test]
