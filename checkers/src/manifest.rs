@@ -225,7 +225,7 @@ pub fn grade(check: &ManifestCheck, objects: &[KubeObject]) -> Verdict {
     };
     let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
-        return Verdict::fail(format!("{} not found", check.target));
+        return check.target.not_found(check.namespace.as_deref(), objects);
     }
     let mut findings = Vec::new();
     for obj in found {

@@ -148,7 +148,7 @@ pub fn facts_for<'a>(images: &'a Images, image: &str) -> Option<(&'a str, &'a Im
 pub fn grade(check: &RunsCheck, objects: &[KubeObject], images: Option<&Images>) -> Verdict {
     let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
-        return Verdict::fail(format!("{} not found", check.target));
+        return check.target.not_found(check.namespace.as_deref(), objects);
     }
     let empty = Images::new();
     let images = images.unwrap_or(&empty);

@@ -111,7 +111,7 @@ fn show(c: &[&str]) -> String {
 pub fn grade(check: &SecretFileCheck, objects: &[KubeObject]) -> Verdict {
     let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
-        return Verdict::fail(format!("{} not found", check.target));
+        return check.target.not_found(check.namespace.as_deref(), objects);
     }
     let mut out = Vec::new();
     for obj in found {

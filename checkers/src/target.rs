@@ -117,6 +117,32 @@ impl Target {
             .filter(|o| namespace.is_none_or(|ns| o.namespace().unwrap_or("default") == ns))
             .collect()
     }
+
+    /// The failing verdict of a check whose target is not in `namespace`
+    /// (or anywhere): when an object of that kind and name is in another
+    /// namespace, it says where it was found and points at that object's
+    /// `metadata.namespace` — the usual slip, a missing or wrong namespace.
+    pub fn not_found(&self, namespace: Option<&str>, objects: &[KubeObject]) -> crate::Verdict {
+        let elsewhere = namespace.and_then(|_| objects.iter().find(|o| self.matches(o)));
+        let Some((ns, obj)) = namespace.zip(elsewhere) else {
+            return crate::Verdict::fail(match namespace {
+                Some(ns) => format!("{self} not found in namespace {ns}"),
+                None => format!("{self} not found"),
+            });
+        };
+        let found_in = match obj.namespace() {
+            Some(other) => format!("in namespace {other}"),
+            None => "without metadata.namespace, so in the context's namespace (graded as default)"
+                .to_owned(),
+        };
+        crate::Verdict::from_findings(vec![
+            crate::Finding::error(format!(
+                "{self} not found in namespace {ns}: it is {found_in}; set metadata.namespace: {ns}"
+            ))
+            .about(obj)
+            .at("metadata.namespace"),
+        ])
+    }
 }
 
 impl fmt::Display for Target {
@@ -166,5 +192,50 @@ mod tests {
         ));
         let err = Target::parse("deplyment/x").expect_err("typo");
         assert!(err.to_string().contains("known kinds: Pod"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod not_found_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(ns: Option<&str>) -> KubeObject {
+        let mut v = json!({"kind": "Deployment", "metadata": {"name": "web"}});
+        if let Some(ns) = ns {
+            v["metadata"]["namespace"] = json!(ns);
+        }
+        let mut o = KubeObject::new(v);
+        o.source = Some("deployment.yaml".into());
+        o
+    }
+
+    #[test]
+    fn a_target_in_another_namespace_says_where_it_is() {
+        let t = Target::parse("deployment/web").expect("target");
+        let v = t.not_found(Some("sa-token"), &[obj(Some("default"))]);
+        assert!(!v.passed());
+        let f = &v.findings[0];
+        assert_eq!(
+            f.message,
+            "Deployment/web not found in namespace sa-token: it is in namespace default; set metadata.namespace: sa-token"
+        );
+        assert_eq!(f.source.as_deref(), Some("deployment.yaml"));
+        assert_eq!(f.paths, ["metadata.namespace"]);
+        let v = t.not_found(Some("sa-token"), &[obj(None)]);
+        assert!(
+            v.findings[0].message.contains("without metadata.namespace"),
+            "{v:?}"
+        );
+        // Nowhere at all: the plain message.
+        let v = t.not_found(Some("sa-token"), &[]);
+        assert_eq!(
+            v.findings[0].message,
+            "Deployment/web not found in namespace sa-token"
+        );
+        assert_eq!(
+            t.not_found(None, &[]).findings[0].message,
+            "Deployment/web not found"
+        );
     }
 }

@@ -111,10 +111,7 @@ pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
 pub fn grade_pss(check: &PssCheck, objects: &[KubeObject]) -> Verdict {
     let found = check.target.find_in(check.namespace.as_deref(), objects);
     if found.is_empty() {
-        return Verdict::fail(match &check.namespace {
-            Some(ns) => format!("{} not found in namespace {ns}", check.target),
-            None => format!("{} not found", check.target),
-        });
+        return check.target.not_found(check.namespace.as_deref(), objects);
     }
     let mut findings = Vec::new();
     for obj in found {
