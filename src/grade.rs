@@ -366,9 +366,24 @@ pub fn grade_task_with_images(
         };
     }
     let mut checks = Vec::new();
+    // A warning about the files (a binding's unset subject namespace, a
+    // redefined built-in role) is told once per task, by the first check
+    // that reads it, not by every check of the task.
+    let mut warned: Vec<WarningKey> = Vec::new();
     for spec in &task.checks {
         let mut verdict = seclab_checkers::fields::grade(spec, &ev);
         snap.locate(&mut verdict);
+        verdict.findings.retain(|f| {
+            if f.severity != seclab_checkers::Severity::Warning {
+                return true;
+            }
+            let key = (f.message.clone(), f.source.clone(), f.line, f.col);
+            if warned.contains(&key) {
+                return false;
+            }
+            warned.push(key);
+            true
+        });
         checks.push(CheckResult {
             checker: spec.name().to_string(),
             description: spec.describe(),
@@ -381,6 +396,9 @@ pub fn grade_task_with_images(
         checks,
     }
 }
+
+/// What makes two warnings the same: message and place.
+type WarningKey = (String, Option<String>, Option<usize>, Option<usize>);
 
 /// The one finding of a file that did not parse: where, and the parser's
 /// message.

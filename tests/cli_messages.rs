@@ -39,3 +39,22 @@ fn duplicate_keys_read_as_duplicate_keys() {
     );
     assert!(!r.stdout.contains("DuplicateKeyPolicy"), "{}", r.stdout);
 }
+
+#[test]
+fn a_warning_names_its_field_and_is_told_once_per_task() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["start", "sa-token"]).code, 0);
+    let rbac = sb.work().join("seclab/sa-token/rbac.yaml");
+    let text = std::fs::read_to_string(&rbac).expect("read");
+    let cut = text.replacen(
+        "    name: web\n    namespace: sa-token\n",
+        "    name: web\n",
+        1,
+    );
+    assert_ne!(cut, text, "the subject's namespace was in the start file");
+    std::fs::write(&rbac, cut).expect("write");
+    let r = sb.run(&["check", "sa-token", "least-privilege"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let warning = "RoleBinding sa-token/web: subjects[0].namespace is not set";
+    assert_eq!(r.stdout.matches(warning).count(), 1, "{}", r.stdout);
+}

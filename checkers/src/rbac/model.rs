@@ -639,7 +639,7 @@ fn parse_subject(
                 (_, Some(ns)) => {
                     notes.push(ctx.note(
                         &ns_path,
-                        format!("is not set; the service account is taken from the binding's namespace {ns}"),
+                        format!("{ns_path} is not set; the service account is taken from the binding's namespace {ns}"),
                     ));
                     ns.to_owned()
                 }
