@@ -151,7 +151,7 @@ fn to_spans(cells: &[Cell<'_>]) -> Vec<Span<'static>> {
 /// Word-wraps `cells` into lines of at most `width` columns; lines after
 /// the first have `avail_cont` columns. Leading spaces of the first line
 /// are kept (they are indentation); the spaces at a break are dropped. A
-/// word longer than a whole line is broken where the line ends.
+/// word longer than a whole line is broken, starting on the current line.
 fn wrap_cells<'a>(cells: &[Cell<'a>], width: usize, avail_cont: usize) -> Vec<Vec<Cell<'a>>> {
     let mut out: Vec<Vec<Cell<'a>>> = Vec::new();
     let mut cur: Vec<Cell<'a>> = Vec::new();
@@ -187,13 +187,25 @@ fn wrap_cells<'a>(cells: &[Cell<'a>], width: usize, avail_cont: usize) -> Vec<Ve
             cur_w += pending_w + word_w;
             continue;
         }
-        pending.clear();
-        if cur_w > 0 {
+        if cur_w > 0 && word_w <= avail_cont {
+            // On the next line.
+            pending.clear();
+            out.push(std::mem::take(&mut cur));
+            cur.extend_from_slice(word);
+            cur_w = word_w;
+            avail = avail_cont;
+            continue;
+        }
+        // The word fits no line: break it, starting on this one.
+        if cur_w > 0 && cur_w + pending_w < avail {
+            cur.append(&mut pending);
+            cur_w += pending_w;
+        } else if cur_w > 0 {
             out.push(std::mem::take(&mut cur));
             cur_w = 0;
             avail = avail_cont;
         }
-        // Place the word, breaking it where it does not fit a whole line.
+        pending.clear();
         for c in word {
             if cur_w + c.width > avail && cur_w > 0 {
                 out.push(std::mem::take(&mut cur));
@@ -399,6 +411,15 @@ mod tests {
             let words: Vec<&str> = out.iter().flat_map(|l| l.split_whitespace()).collect();
             assert_eq!(words.concat(), text.split_whitespace().collect::<String>());
         }
+    }
+
+    #[test]
+    fn a_word_longer_than_a_line_starts_where_it_is() {
+        let l = FlowLine::hang("field: spec.template.spec.containers", 7);
+        assert_eq!(
+            shown(&[l], 20, 0),
+            vec!["field: spec.template", "       .spec.contain", "       ers"]
+        );
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
         Some(message) => lines.extend(message),
         None => {
             let lead = lead(m);
-            let room = width.saturating_sub(lead.chars().count() + 1);
+            let room = width.saturating_sub(lead.chars().count());
             lines.push(Line::from(vec![
                 Span::raw(lead),
                 Span::styled(fit_hints(key_hints(m), room), theme.dim()),
