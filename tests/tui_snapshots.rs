@@ -233,7 +233,10 @@ fn table_aligned_with_wrapped_cells() {
         .map(bar)
         .collect();
     assert!(cols.len() >= 5, "{screen}");
-    assert!(cols.windows(2).all(|w| w[0] == w[1]), "one column line:\n{screen}");
+    assert!(
+        cols.windows(2).all(|w| w[0] == w[1]),
+        "one column line:\n{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -250,13 +253,19 @@ fn code_block_cut_at_the_edge_and_scrolled_sideways() {
     let cut = render(&m);
     let start = format!("│       {}", &WIDE_COMMAND[..70]);
     assert!(cut.contains(&format!("{start}→│")), "{cut}");
-    assert!(!cut.contains("healthz"), "not wrapped onto a second line:\n{cut}");
+    assert!(
+        !cut.contains("healthz"),
+        "not wrapped onto a second line:\n{cut}"
+    );
     insta::assert_snapshot!("code_block_cut", cut);
     for _ in 0..10 {
         update(&mut m, ch('>'));
     }
     let scrolled = render(&m);
-    assert!(scrolled.contains(":8080/healthz│"), "the end shows, unmarked:\n{scrolled}");
+    assert!(
+        scrolled.contains(":8080/healthz│"),
+        "the end shows, unmarked:\n{scrolled}"
+    );
     assert!(scrolled.contains("│     ← "), "{scrolled}");
     insta::assert_snapshot!("code_block_scrolled_to_its_end", scrolled);
 }
@@ -270,7 +279,12 @@ fn verdict_zoomed() {
     update(&mut m, msg);
     update(&mut m, key(KeyCode::Enter));
     let mut p = m.progress.clone();
-    let hash = m.catalog.get("principles").expect("lab").content_hash.clone();
+    let hash = m
+        .catalog
+        .get("principles")
+        .expect("lab")
+        .content_hash
+        .clone();
     for _ in 0..2 {
         p.lab_mut("principles", &hash).reveal_hint("layers", 2);
     }
@@ -315,7 +329,10 @@ fn long_status_message_wraps() {
         .expect("the message is on screen");
     let shown: Vec<&str> = rows[first..].iter().map(|r| r.trim()).collect();
     assert_eq!(shown.join(" "), text, "{screen}");
-    assert!(rows[first + 1].starts_with(' ') && rows.len() == 24, "{screen}");
+    assert!(
+        rows[first + 1].starts_with(' ') && rows.len() == 24,
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 

@@ -25,7 +25,7 @@ use crate::lab::{Catalog, Lab, TaskSpec};
 use crate::progress::{Progress, TaskState};
 
 pub use answer::AnswerForm;
-pub use update::update;
+pub use update::{HSCROLL_STEP, update};
 
 /// What the machine offers for grading, besides the workspace files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

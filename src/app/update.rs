@@ -589,6 +589,9 @@ fn clamp_scroll(m: &mut Model) {
     let max_v = crate::ui::max_scroll(m, Pane::Verdict);
     m.scroll.0 = m.scroll.0.min(max_i);
     m.scroll.1 = m.scroll.1.min(max_v);
-    m.hscroll.0 = m.hscroll.0.min(crate::ui::max_hscroll(m, Pane::Instructions));
+    m.hscroll.0 = m
+        .hscroll
+        .0
+        .min(crate::ui::max_hscroll(m, Pane::Instructions));
     m.hscroll.1 = m.hscroll.1.min(crate::ui::max_hscroll(m, Pane::Verdict));
 }

@@ -111,7 +111,12 @@ fn fit_columns(natural: &[usize], words: &[usize], budget: usize) -> Option<Vec<
 }
 
 /// Spans padded to `width` columns as `align` says.
-fn aligned(mut spans: Vec<Span<'static>>, width: usize, align: Alignment, last: bool) -> Vec<Span<'static>> {
+fn aligned(
+    mut spans: Vec<Span<'static>>,
+    width: usize,
+    align: Alignment,
+    last: bool,
+) -> Vec<Span<'static>> {
     let pad = width.saturating_sub(spans_width(&spans));
     let (before, after) = match align {
         Alignment::Right => (pad, 0),
@@ -236,7 +241,7 @@ impl Builder {
         }
     }
 
-    fn table(&mut self, t: Table) {
+    fn table(&mut self, t: &Table) {
         let ncols = t
             .rows
             .iter()
@@ -283,7 +288,7 @@ impl Builder {
             fit_columns(&natural, &words, budget)
         };
         let Some(widths) = widths else {
-            self.table_records(&t, ncols, &lead);
+            self.table_records(t, ncols, &lead);
             return;
         };
         let align = |c: usize| t.aligns.get(c).copied().unwrap_or(Alignment::None);
@@ -337,7 +342,12 @@ impl Builder {
         let labels: Vec<String> = (0..ncols)
             .map(|c| t.head.get(c).map_or_else(String::new, |s| spans_text(s)))
             .collect();
-        let label_w = labels.iter().map(|l| Span::raw(l.as_str()).width()).max().unwrap_or(0) + 2;
+        let label_w = labels
+            .iter()
+            .map(|l| Span::raw(l.as_str()).width())
+            .max()
+            .unwrap_or(0)
+            + 2;
         let pad = label_w * 2 <= self.width.saturating_sub(fixed);
         let bold = Style::new().add_modifier(Modifier::BOLD);
         for (i, row) in t.rows.iter().enumerate() {
@@ -482,7 +492,7 @@ impl Builder {
             }
             TagEnd::Table => {
                 if let Some(t) = self.table.take() {
-                    self.table(t);
+                    self.table(&t);
                 }
                 self.blank();
             }
@@ -650,7 +660,9 @@ mod tests {
     #[test]
     fn code_blocks_are_never_rewrapped() {
         let cmd = "kubectl -n three-pods exec a -- wget -q -T 1 -O- http://b:8080";
-        let md = format!("Run:\n\n```sh\n{cmd}\n\tindented\n```\n\n- in a list:\n\n  ```\n  {cmd}\n  ```\n");
+        let md = format!(
+            "Run:\n\n```sh\n{cmd}\n\tindented\n```\n\n- in a list:\n\n  ```\n  {cmd}\n  ```\n"
+        );
         let lines = render(&md, 40, Theme::new(true), true);
         let code: Vec<&FlowLine> = lines
             .iter()
@@ -662,7 +674,10 @@ mod tests {
         assert_eq!(code[1].plain_text(), "        indented");
         assert_eq!(code[2].plain_text(), format!("      {cmd}"));
         let shown = plain_at(&md, 40);
-        assert!(shown.contains(&"    kubectl -n three-pods exec a -- wge→".to_string()), "{shown:#?}");
+        assert!(
+            shown.contains(&"    kubectl -n three-pods exec a -- wge→".to_string()),
+            "{shown:#?}"
+        );
         assert!(shown.iter().all(|l| !l.starts_with("-O-")), "{shown:#?}");
     }
 

@@ -43,14 +43,20 @@ fn message_lines(m: &Model, area: Rect) -> Option<Vec<Line<'static>>> {
     };
     let lead = lead(m);
     let hang = lead.chars().count();
-    let line = FlowLine::hang(vec![Span::raw(lead), Span::styled(n.text.clone(), style)], hang);
+    let line = FlowLine::hang(
+        vec![Span::raw(lead), Span::styled(n.text.clone(), style)],
+        hang,
+    );
     let mut lines = flow::lay_out(&[line], area.width, 0).lines;
     let max = max_message_lines(area);
     if lines.len() > max {
         lines.truncate(max);
         if let Some(last) = lines.last_mut() {
             let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
-            let keep = text.chars().count().min(usize::from(area.width).saturating_sub(1));
+            let keep = text
+                .chars()
+                .count()
+                .min(usize::from(area.width).saturating_sub(1));
             let cut: String = text.chars().take(keep).collect();
             *last = Line::from(vec![Span::styled(format!("{cut}…"), style)]);
         }

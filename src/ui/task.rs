@@ -92,7 +92,9 @@ pub fn lines(m: &Model, width: u16) -> Vec<FlowLine> {
                     Span::styled(format!("  your answer: {a}"), theme.code()),
                     "  your answer: ".len(),
                 ),
-                None => FlowLine::plain(Span::styled("  not answered yet".to_string(), theme.dim())),
+                None => {
+                    FlowLine::plain(Span::styled("  not answered yet".to_string(), theme.dim()))
+                }
             });
         }
         lines.push(FlowLine::blank());
@@ -156,7 +158,10 @@ pub struct PaneView {
 pub fn pane_block(v: &PaneView, theme: Theme, area: Rect) -> Block<'static> {
     let inner = usize::from(area.height.saturating_sub(2));
     let zoom = if v.zoomed {
-        format!("— zoomed, {} for both panes ", key_for(Context::Main, Action::Zoom))
+        format!(
+            "— zoomed, {} for both panes ",
+            key_for(Context::Main, Action::Zoom)
+        )
     } else {
         String::new()
     };
@@ -172,7 +177,8 @@ pub fn pane_block(v: &PaneView, theme: Theme, area: Rect) -> Block<'static> {
     if v.total > inner {
         let first = usize::from(v.scroll) + 1;
         let last = (usize::from(v.scroll) + inner).min(v.total);
-        block = block.title_bottom(Line::from(format!(" {first}-{last}/{} ", v.total)).right_aligned());
+        block =
+            block.title_bottom(Line::from(format!(" {first}-{last}/{} ", v.total)).right_aligned());
     }
     if v.max_hscroll > 0 {
         block = block.title_bottom(Line::from(format!(
