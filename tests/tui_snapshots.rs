@@ -8,7 +8,7 @@ mod tui_support;
 use ratatui::crossterm::event::KeyCode;
 use seclab::app::{Msg, update};
 use seclab_checkers::Finding;
-use tui_support::{ch, graded, key, model, render, started, task_row};
+use tui_support::{WIDE_COMMAND, ch, graded, key, model, open, render, started, task_row};
 
 const WRONG: &str = "layers: {which-layer: a, defence-in-depth: [a, d]}\ntrust: {zero-trust: b}\n";
 
@@ -188,4 +188,185 @@ fn netpol_matrix_in_the_verdict() {
     let screen = render(&m);
     assert!(screen.contains("all!"), "{screen}");
     insta::assert_snapshot!(screen);
+}
+
+/// The rows of a screen, without the quotes `TestBackend` puts around them.
+fn rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .map(|l| l.trim_matches('"').to_string())
+        .collect()
+}
+
+/// A wrapped list item continues under its text, not at column 0: the 4C
+/// list of `layers` at 80×24.
+#[test]
+fn list_items_hang_under_their_text() {
+    let mut m = model();
+    update(&mut m, key(KeyCode::Enter));
+    for _ in 0..9 {
+        update(&mut m, ch('j'));
+    }
+    let screen = render(&m);
+    assert!(
+        screen.contains("│     NetworkPolicies, Secrets."),
+        "the item's second line hangs under its text:\n{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+/// The STRIDE table of `threats` is wider than 80 columns: its columns stay
+/// aligned under a header rule, the long cells wrap inside their column.
+#[test]
+fn table_aligned_with_wrapped_cells() {
+    let mut m = model();
+    open(&mut m, "principles", 4);
+    for _ in 0..3 {
+        update(&mut m, ch('j'));
+    }
+    let screen = render(&m);
+    let rows = rows(&screen);
+    let bar = |r: &String| r.chars().skip(1).position(|c| c == '│' || c == '┼');
+    let cols: Vec<_> = rows
+        .iter()
+        .filter(|r| r.starts_with('│') && (r.contains(" │ ") || r.contains("─┼─")))
+        .map(bar)
+        .collect();
+    assert!(cols.len() >= 5, "{screen}");
+    assert!(
+        cols.windows(2).all(|w| w[0] == w[1]),
+        "one column line:\n{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+/// A code line longer than the pane is never re-wrapped: it is cut at the
+/// edge with `→`, and `>` scrolls it sideways to its end (the indent stays,
+/// `←` marks what is hidden to the left). Zoomed, so the whole of `wide`
+/// shows: the list item's hanging indent, the command, and a table too
+/// narrow for its longest word as `header: value` records.
+#[test]
+fn code_block_cut_at_the_edge_and_scrolled_sideways() {
+    let mut m = started();
+    open(&mut m, "tiny", 2);
+    update(&mut m, ch('z'));
+    let cut = render(&m);
+    let start = format!("│       {}", &WIDE_COMMAND[..70]);
+    assert!(cut.contains(&format!("{start}→│")), "{cut}");
+    assert!(
+        !cut.contains("healthz"),
+        "not wrapped onto a second line:\n{cut}"
+    );
+    insta::assert_snapshot!("code_block_cut", cut);
+    for _ in 0..10 {
+        update(&mut m, ch('>'));
+    }
+    let scrolled = render(&m);
+    assert!(
+        scrolled.contains(":8080/healthz│"),
+        "the end shows, unmarked:\n{scrolled}"
+    );
+    assert!(scrolled.contains("│     ← "), "{scrolled}");
+    insta::assert_snapshot!("code_block_scrolled_to_its_end", scrolled);
+}
+
+/// At 80×24 the verdict pane is small; `z` gives it the whole body: both
+/// hints and every finding at once.
+#[test]
+fn verdict_zoomed() {
+    let mut m = started();
+    let msg = graded(&m, "principles", &["layers"], &[("answers.yaml", WRONG)]);
+    update(&mut m, msg);
+    update(&mut m, key(KeyCode::Enter));
+    let mut p = m.progress.clone();
+    let hash = m
+        .catalog
+        .get("principles")
+        .expect("lab")
+        .content_hash
+        .clone();
+    for _ in 0..2 {
+        p.lab_mut("principles", &hash).reveal_hint("layers", 2);
+    }
+    update(
+        &mut m,
+        Msg::HintRevealed {
+            lab: "principles".into(),
+            task: "layers".into(),
+            outcome: Ok(p),
+        },
+    );
+    assert_eq!(m.pane, seclab::app::Pane::Verdict);
+    update(&mut m, ch('z'));
+    let screen = render(&m);
+    assert!(!screen.contains("Instructions"), "{screen}");
+    assert!(screen.contains("z unzoom"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// A status message longer than a line wraps onto more lines of the
+/// status bar, under its first word: read whole at 80×24, not cut.
+#[test]
+fn long_status_message_wraps() {
+    let text = "/home/student/seclab/principles/answers.yaml:3:14: \
+                layers.which-layer: expected one letter of a to e, got `q`; \
+                fix the file or answer again with a";
+    let mut m = started();
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, ch('c'));
+    update(
+        &mut m,
+        Msg::Graded {
+            lab: "principles".into(),
+            outcome: Err(text.into()),
+        },
+    );
+    let screen = render(&m);
+    let rows = rows(&screen);
+    let first = rows
+        .iter()
+        .position(|r| r.starts_with(" /home/student/seclab/principles/answers.yaml"))
+        .expect("the message is on screen");
+    let shown: Vec<&str> = rows[first..].iter().map(|r| r.trim()).collect();
+    assert_eq!(shown.join(" "), text, "{screen}");
+    assert!(
+        rows[first + 1].starts_with(' ') && rows.len() == 24,
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+/// Long quiz choices continue under their text, after `a) `, both in the
+/// answer form and in the task pane's list of questions.
+#[test]
+fn long_choices_hang_under_their_text() {
+    let mut m = started();
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, ch('a'));
+    let screen = render(&m);
+    let rows = rows(&screen);
+    let at = rows
+        .iter()
+        .position(|r| r.contains("b) The image is built FROM a Debian base"))
+        .expect("choice b in the form");
+    let col = |r: &str, pat: &str| r.find(pat).map(|b| r[..b].chars().count());
+    let text_col = col(&rows[at], "The image").expect("text");
+    let form = col(&rows[at], "│  [ ] b)").expect("the form's border") + 1;
+    let next: Vec<char> = rows[at + 1].chars().collect();
+    assert!(
+        next[form..text_col].iter().all(|c| *c == ' ') && next[text_col] != ' ',
+        "the second line of b) starts under its text:\n{screen}"
+    );
+    insta::assert_snapshot!("answer_form_long_choices", screen);
+    update(&mut m, key(KeyCode::Esc));
+    for _ in 0..31 {
+        update(&mut m, ch('j'));
+    }
+    let pane = render(&m);
+    assert!(
+        pane.contains("│  b) The image is built FROM a Debian base")
+            && pane.contains("│     app never uses, has a critical CVE"),
+        "{pane}"
+    );
+    insta::assert_snapshot!("questions_long_choices", pane);
 }

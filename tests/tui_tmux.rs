@@ -161,6 +161,12 @@ fn student_completes_a_lab_in_the_tui_with_watch_mode() {
         s.lines().next().is_some_and(|l| l.contains("✓ passed")),
         "the open task passed:\n{s}"
     );
+    // z gives the focused pane the whole body, and back.
+    tmux.keys(&["Tab", "z"]);
+    let s = tmux.wait_for("Verdict — zoomed");
+    assert!(!s.contains("Instructions"), "only the verdict:\n{s}");
+    tmux.keys(&["z"]);
+    tmux.wait_for("Instructions");
     tmux.keys(&["Escape"]);
     let tasks = seclab::lab::Catalog::load(None)
         .expect("labs")

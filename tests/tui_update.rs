@@ -7,7 +7,7 @@ mod tui_support;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use seclab::app::{Effect, Msg, Overlay, Pane, Screen, TaskBadge, update};
 use seclab::progress::Progress;
-use tui_support::{WORKSPACE, ch, ctrl, graded, key, model, started, task_row};
+use tui_support::{WORKSPACE, ch, ctrl, graded, key, model, open, started, task_row};
 
 const LAB: &str = "principles";
 
@@ -445,4 +445,100 @@ fn tasks_needing_a_cluster_say_so_until_one_is_at_hand() {
         }),
     );
     assert_eq!(m.badge(&lab, &lab.spec.tasks[1]), TaskBadge::NotTried);
+}
+
+#[test]
+fn z_zooms_the_focused_pane_and_pages_follow_its_height() {
+    let mut m = model();
+    assert_eq!(update(&mut m, ch('z')), vec![]);
+    assert!(!m.zoom, "no pane on the list");
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("open one"))
+    );
+    update(&mut m, key(KeyCode::Enter));
+    let (small_i, small_v) = (
+        seclab::ui::pane_height(&m, Pane::Instructions),
+        seclab::ui::pane_height(&m, Pane::Verdict),
+    );
+    assert_eq!(update(&mut m, ch('z')), vec![], "zoom is state, no effect");
+    assert!(m.zoom);
+    let big = seclab::ui::pane_height(&m, Pane::Instructions);
+    assert!(big > small_i, "{big} > {small_i}");
+    assert_eq!(seclab::ui::pane_height(&m, Pane::Verdict), 0);
+    assert_eq!(big, 24 - 1 - 2 - 2, "the whole body, inside the border");
+    // A page is the zoomed pane's height (less one line of context).
+    update(&mut m, key(KeyCode::PageDown));
+    assert_eq!(m.scroll.0, big - 1);
+    // Tab zooms the other pane instead.
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(m.pane, Pane::Verdict);
+    assert_eq!(seclab::ui::pane_height(&m, Pane::Verdict), big);
+    assert_eq!(seclab::ui::pane_height(&m, Pane::Instructions), 0);
+    update(&mut m, ch('z'));
+    assert!(!m.zoom);
+    assert_eq!(seclab::ui::pane_height(&m, Pane::Verdict), small_v);
+    assert!(
+        m.scroll.0 <= seclab::ui::max_scroll(&m, Pane::Instructions),
+        "unzoomed, the scroll is clamped again"
+    );
+}
+
+#[test]
+fn angle_keys_scroll_cut_lines_sideways_within_their_width() {
+    let mut m = started();
+    open(&mut m, "tiny", 2);
+    let max = seclab::ui::max_hscroll(&m, Pane::Instructions);
+    // The command is 106 columns at an indent of 7, in a 78-column pane.
+    assert_eq!(usize::from(max), 7 + tui_support::WIDE_COMMAND.len() - 78);
+    update(&mut m, ch('>'));
+    assert_eq!(m.hscroll.0, seclab::app::HSCROLL_STEP);
+    for _ in 0..20 {
+        update(&mut m, ch('>'));
+    }
+    assert_eq!(m.hscroll.0, max, "never past the end of the longest line");
+    update(&mut m, ch('<'));
+    assert_eq!(m.hscroll.0, max - seclab::app::HSCROLL_STEP);
+    // A wider terminal needs less: the offset follows.
+    update(&mut m, Msg::Resize(120, 30));
+    assert!(m.hscroll.0 <= seclab::ui::max_hscroll(&m, Pane::Instructions));
+    update(&mut m, Msg::Resize(80, 24));
+    // Another task starts at the left edge.
+    update(&mut m, key(KeyCode::Left));
+    assert_eq!(m.hscroll, (0, 0));
+    // Nothing is cut there: the key says so and changes nothing.
+    update(&mut m, ch('>'));
+    assert_eq!(m.hscroll, (0, 0));
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("nothing to scroll"))
+    );
+}
+
+#[test]
+fn a_long_notice_grows_the_status_bar_and_shrinks_the_panes() {
+    let mut m = started();
+    update(&mut m, key(KeyCode::Enter));
+    let before = seclab::ui::pane_height(&m, Pane::Verdict);
+    update(&mut m, ch('c'));
+    update(
+        &mut m,
+        Msg::Graded {
+            lab: LAB.into(),
+            outcome: Err("x".repeat(200)),
+        },
+    );
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    assert_eq!(
+        seclab::ui::status::height(&m, area),
+        1 + 3,
+        "200 characters: 3 lines"
+    );
+    assert!(seclab::ui::pane_height(&m, Pane::Verdict) < before);
+    // The next key clears the notice and the bar shrinks back.
+    update(&mut m, ch('j'));
+    assert_eq!(seclab::ui::status::height(&m, area), 2);
+    assert_eq!(seclab::ui::pane_height(&m, Pane::Verdict), before);
 }

@@ -25,6 +25,12 @@ pub enum Action {
     Back,
     /// Switch the scrolled pane (instructions / verdict).
     Focus,
+    /// The focused pane takes the whole body, or gives it back.
+    Zoom,
+    /// Scroll the focused pane's cut lines (code) to the left.
+    ScrollLeft,
+    /// Scroll the focused pane's cut lines (code) to the right.
+    ScrollRight,
     /// Grade now.
     Check,
     /// Watch the workspace on/off.
@@ -156,7 +162,20 @@ pub const BINDINGS: &[Binding] = &[
         Main,
         &[k(KeyCode::Tab)],
         Action::Focus,
-        "switch pane to scroll",
+        "switch pane (scroll, zoom)",
+    ),
+    b(Main, &[c('z')], Action::Zoom, "zoom the pane / both panes"),
+    b(
+        Main,
+        &[c('<')],
+        Action::ScrollLeft,
+        "wide lines: scroll left",
+    ),
+    b(
+        Main,
+        &[c('>')],
+        Action::ScrollRight,
+        "wide lines: scroll right",
     ),
     b(Main, &[c('c')], Action::Check, "check now"),
     b(Main, &[c('w')], Action::Watch, "watch: check on every save"),

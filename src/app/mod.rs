@@ -25,7 +25,7 @@ use crate::lab::{Catalog, Lab, TaskSpec};
 use crate::progress::{Progress, TaskState};
 
 pub use answer::AnswerForm;
-pub use update::update;
+pub use update::{HSCROLL_STEP, update};
 
 /// What the machine offers for grading, besides the workspace files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -300,6 +300,12 @@ pub struct Model {
     pub pane: Pane,
     /// Scroll offsets of the instructions and verdict panes.
     pub scroll: (u16, u16),
+    /// Sideways scroll of the lines that are never re-wrapped (code
+    /// blocks, tables, the connection matrix) in the instructions and
+    /// verdict panes, in columns.
+    pub hscroll: (u16, u16),
+    /// Whether the focused pane takes the whole body of the task screen.
+    pub zoom: bool,
     /// The last result of each task graded this session, by (lab, task).
     pub results: BTreeMap<(String, String), TaskResult>,
     /// The answers of each lab whose `answers.yaml` was read.
@@ -335,6 +341,8 @@ impl Model {
             open: (0, 0),
             pane: Pane::Instructions,
             scroll: (0, 0),
+            hscroll: (0, 0),
+            zoom: false,
             results: BTreeMap::new(),
             answers: BTreeMap::new(),
             running: BTreeSet::new(),

@@ -6,13 +6,23 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::keymap::{Action, Context, lookup};
 use super::{AnswerForm, Effect, Model, Msg, Notice, Overlay, Pane, Row, Screen, tally};
 
+/// Columns one press of `<` or `>` scrolls the cut lines sideways.
+pub const HSCROLL_STEP: u16 = 8;
+
 /// Applies `msg` to the model; returns the effects to perform, in order.
+/// Afterwards the scroll offsets are within the content as it is now laid
+/// out (a message can change the content, the layout or the terminal).
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    let effects = step(m, msg);
+    clamp_scroll(m);
+    effects
+}
+
+fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(m, &key),
         Msg::Resize(w, h) => {
             m.size = (w, h);
-            clamp_scroll(m);
             Vec::new()
         }
         Msg::Tick => {
@@ -49,7 +59,6 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.notice = Some(error(e));
                 }
             }
-            clamp_scroll(m);
             Vec::new()
         }
         Msg::AnswersLoaded { lab, answers } => {
@@ -295,6 +304,7 @@ fn open_task(m: &mut Model, lab: usize, task: usize) -> Vec<Effect> {
     m.screen = Screen::Task;
     m.open = (lab, task);
     m.scroll = (0, 0);
+    m.hscroll = (0, 0);
     m.pane = Pane::Instructions;
     match m.catalog.labs.get(lab) {
         Some(l) if m.started(&l.spec.id) || m.workspace_override.is_some() => {
@@ -324,8 +334,13 @@ fn ensure_task_open(m: &mut Model, effects: &mut Vec<Effect>) -> bool {
     }
 }
 
+/// A page: on the task screen the focused pane's height less one line
+/// (so a line of context stays), on the list half the screen.
 fn page(m: &Model) -> u16 {
-    m.size.1.saturating_sub(8).max(1) / 2
+    match m.screen {
+        Screen::Task => crate::ui::pane_height(m, m.pane).saturating_sub(1).max(1),
+        Screen::Labs => m.size.1.saturating_sub(8).max(1) / 2,
+    }
 }
 
 fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
@@ -377,6 +392,35 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             m.pane = match m.pane {
                 Pane::Instructions => Pane::Verdict,
                 Pane::Verdict => Pane::Instructions,
+            };
+            Vec::new()
+        }
+        Action::Zoom => {
+            if m.screen == Screen::Task {
+                m.zoom = !m.zoom;
+            } else {
+                m.notice = Some(info(
+                    "z zooms a pane of a task: open one first (Enter)".into(),
+                ));
+            }
+            Vec::new()
+        }
+        Action::ScrollLeft | Action::ScrollRight if m.screen == Screen::Task => {
+            let max = crate::ui::max_hscroll(m, m.pane);
+            if max == 0 {
+                m.notice = Some(info(
+                    "no line of this pane is cut: nothing to scroll sideways".into(),
+                ));
+                return Vec::new();
+            }
+            let h = match m.pane {
+                Pane::Instructions => &mut m.hscroll.0,
+                Pane::Verdict => &mut m.hscroll.1,
+            };
+            *h = if action == Action::ScrollRight {
+                h.saturating_add(HSCROLL_STEP).min(max)
+            } else {
+                h.saturating_sub(HSCROLL_STEP)
             };
             Vec::new()
         }
@@ -503,6 +547,8 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         Action::Quit => vec![Effect::Quit],
         Action::Prev
         | Action::Next
+        | Action::ScrollLeft
+        | Action::ScrollRight
         | Action::Yes
         | Action::No
         | Action::Toggle
@@ -529,13 +575,12 @@ fn move_by(m: &mut Model, delta: i32) -> Vec<Effect> {
                 Pane::Verdict => &mut m.scroll.1,
             };
             *s = u16::try_from((i32::from(*s) + delta).max(0)).unwrap_or(u16::MAX);
-            clamp_scroll(m);
         }
     }
     Vec::new()
 }
 
-/// Keeps the scroll offsets within their content.
+/// Keeps the scroll offsets (down and sideways) within their content.
 fn clamp_scroll(m: &mut Model) {
     if m.screen != Screen::Task {
         return;
@@ -544,4 +589,9 @@ fn clamp_scroll(m: &mut Model) {
     let max_v = crate::ui::max_scroll(m, Pane::Verdict);
     m.scroll.0 = m.scroll.0.min(max_i);
     m.scroll.1 = m.scroll.1.min(max_v);
+    m.hscroll.0 = m
+        .hscroll
+        .0
+        .min(crate::ui::max_hscroll(m, Pane::Instructions));
+    m.hscroll.1 = m.hscroll.1.min(crate::ui::max_hscroll(m, Pane::Verdict));
 }

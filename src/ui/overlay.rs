@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use seclab_checkers::quiz::label;
 
+use super::flow::{self, FlowLine};
 use super::theme::Theme;
 use crate::app::AnswerForm;
 use crate::app::keymap::{BINDINGS, Context, keys_label};
@@ -64,8 +65,11 @@ fn context_title(c: Context) -> &'static str {
     }
 }
 
-fn section(c: Context, theme: Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(Span::styled(context_title(c), theme.heading()))];
+fn section(c: Context, theme: Theme, lines: &mut Vec<Line<'static>>) {
+    if !lines.is_empty() {
+        lines.push(Line::default());
+    }
+    lines.push(Line::from(Span::styled(context_title(c), theme.heading())));
     for b in BINDINGS.iter().filter(|b| b.context == c) {
         lines.push(Line::from(vec![
             Span::styled(
@@ -75,8 +79,6 @@ fn section(c: Context, theme: Theme) -> Vec<Line<'static>> {
             Span::raw(b.help),
         ]));
     }
-    lines.push(Line::default());
-    lines
 }
 
 fn help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
@@ -89,10 +91,12 @@ fn help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     frame.render_widget(block, rect);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(inner);
-    let mut l = section(Context::Main, theme);
-    l.extend(section(Context::Global, theme));
-    let mut r = section(Context::Form, theme);
-    r.extend(section(Context::Confirm, theme));
+    let mut l = Vec::new();
+    section(Context::Main, theme, &mut l);
+    let mut r = Vec::new();
+    for c in [Context::Form, Context::Confirm, Context::Global] {
+        section(c, theme, &mut r);
+    }
     frame.render_widget(Paragraph::new(l), left);
     frame.render_widget(Paragraph::new(r), right);
 }
@@ -109,13 +113,16 @@ fn answer(frame: &mut Frame<'_>, area: Rect, form: &AnswerForm, theme: Theme) {
         form.questions.len()
     );
     let block = Block::default().borders(Borders::ALL).title(title);
-    let mut lines = vec![Line::from(q.prompt.clone()), Line::default()];
+    let mut lines = vec![FlowLine::plain(q.prompt.clone()), FlowLine::blank()];
     if q.is_text() {
-        lines.push(Line::from(vec![
-            Span::raw("> "),
-            Span::styled(q.text.clone(), theme.code()),
-            Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
-        ]));
+        lines.push(FlowLine::hang(
+            vec![
+                Span::raw("> "),
+                Span::styled(q.text.clone(), theme.code()),
+                Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+            ],
+            2,
+        ));
     } else {
         for (i, c) in q.choices.iter().enumerate() {
             let on = if q.multiple {
@@ -126,16 +133,19 @@ fn answer(frame: &mut Frame<'_>, area: Rect, form: &AnswerForm, theme: Theme) {
                 "( )"
             };
             let here = if i == q.cursor { "▶" } else { " " };
-            let mut line = Line::from(format!("{here} {on} {}) {c}", label(i)));
+            let head = format!("{here} {on} {}) ", label(i));
+            let hang = Span::raw(head.as_str()).width();
+            let mut line = Line::from(format!("{head}{c}"));
             if i == q.cursor {
                 line = line.patch_style(theme.selected());
             }
-            lines.push(line);
+            // A long choice continues under its text, not under `▶ [x]`.
+            lines.push(FlowLine::hang(line, hang));
         }
     }
-    lines.push(Line::default());
+    lines.push(FlowLine::blank());
     if let Some(p) = &form.problem {
-        lines.push(Line::from(Span::styled(p.clone(), theme.fail())));
+        lines.push(FlowLine::plain(Span::styled(p.clone(), theme.fail())));
     }
     let keys = if q.is_text() {
         "type the answer · Enter record · Tab next question · Esc close"
@@ -144,13 +154,10 @@ fn answer(frame: &mut Frame<'_>, area: Rect, form: &AnswerForm, theme: Theme) {
     } else {
         "↑↓ or letter choose · Enter record · Tab next question · Esc close"
     };
-    lines.push(Line::from(Span::styled(keys, theme.dim())));
-    let text = ratatui::text::Text::from(lines);
-    let height = super::wrapped_height(&text, width.saturating_sub(2)) + 2;
+    lines.push(FlowLine::plain(Span::styled(keys, theme.dim())));
+    let laid = flow::lay_out(&lines, width.saturating_sub(2), 0);
+    let height = laid.lines.len() + 2;
     let rect = centred(area, width, u16::try_from(height).unwrap_or(u16::MAX));
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(laid.lines).block(block), rect);
 }

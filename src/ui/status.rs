@@ -1,6 +1,8 @@
 //! The status bar: what grading can use (offline / docker / cluster), the
 //! workspace of the current lab, watch on/off; below it the last message
-//! or the main keys, with a spinner while work is in flight.
+//! or the main keys, with a spinner while work is in flight. A message
+//! longer than a line wraps onto more lines (the bar grows, up to a
+//! quarter of the screen), so it is read whole and not cut at the edge.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,12 +10,122 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::flow::{self, FlowLine};
 use super::theme::{Theme, spinner};
-use super::{truncate, truncate_left};
+use super::truncate_left;
 use crate::app::keymap::{Action, Context, key_for};
 use crate::app::{Model, Screen};
 
-/// Draws the two status lines.
+/// The most lines a message may take: a quarter of the screen (at 80×24,
+/// six lines, some 470 characters), at least one.
+fn max_message_lines(area: Rect) -> usize {
+    usize::from(area.height / 4).max(1)
+}
+
+/// What leads the second line: a spinner while work is in flight.
+fn lead(m: &Model) -> String {
+    if m.animating() {
+        format!(" {} ", spinner(m.frame))
+    } else {
+        " ".to_string()
+    }
+}
+
+/// The message's lines for `width` columns, hanging under its first
+/// word; cut with `…` only past the most lines it may take.
+fn message_lines(m: &Model, area: Rect) -> Option<Vec<Line<'static>>> {
+    let n = m.notice.as_ref()?;
+    let theme = Theme::new(m.no_color);
+    let style = if n.error {
+        theme.fail()
+    } else {
+        Style::default()
+    };
+    let lead = lead(m);
+    let hang = lead.chars().count();
+    let line = FlowLine::hang(
+        vec![Span::raw(lead), Span::styled(n.text.clone(), style)],
+        hang,
+    );
+    let mut lines = flow::lay_out(&[line], area.width, 0).lines;
+    let max = max_message_lines(area);
+    if lines.len() > max {
+        lines.truncate(max);
+        if let Some(last) = lines.last_mut() {
+            let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+            let keep = text
+                .chars()
+                .count()
+                .min(usize::from(area.width).saturating_sub(1));
+            let cut: String = text.chars().take(keep).collect();
+            *last = Line::from(vec![Span::styled(format!("{cut}…"), style)]);
+        }
+    }
+    Some(lines)
+}
+
+/// The status bar's height in `area`: the first line and the message (or
+/// the keys).
+pub fn height(m: &Model, area: Rect) -> u16 {
+    let message = message_lines(m, area).map_or(1, |l| l.len().max(1));
+    u16::try_from(1 + message).unwrap_or(u16::MAX)
+}
+
+/// The key hints, each with its weight: when they do not fit, the
+/// lightest go first (`? keys`, which leads to all of them, stays).
+fn key_hints(m: &Model) -> Vec<(u8, String)> {
+    let k = |a| key_for(Context::Main, a);
+    match m.screen {
+        Screen::Labs => vec![
+            (2, "↑↓ move".to_string()),
+            (6, "Enter open".to_string()),
+            (5, format!("{} start", k(Action::Start))),
+            (4, format!("{} check", k(Action::Check))),
+            (3, format!("{} watch", k(Action::Watch))),
+            (9, "? keys".to_string()),
+            (1, format!("{} quit", k(Action::Quit))),
+        ],
+        Screen::Task => vec![
+            (1, "↑↓ scroll".to_string()),
+            (2, "←→ task".to_string()),
+            (8, format!("{} check", k(Action::Check))),
+            (3, format!("{} watch", k(Action::Watch))),
+            (6, format!("{} hint", k(Action::Hint))),
+            (7, format!("{} answer", k(Action::Answer))),
+            (
+                5,
+                format!(
+                    "{} {}",
+                    k(Action::Zoom),
+                    if m.zoom { "unzoom" } else { "zoom" }
+                ),
+            ),
+            (9, "? keys".to_string()),
+        ],
+    }
+}
+
+/// The hints that fit in `room` columns, joined.
+fn fit_hints(mut hints: Vec<(u8, String)>, room: usize) -> String {
+    loop {
+        let text = hints
+            .iter()
+            .map(|(_, h)| h.as_str())
+            .collect::<Vec<_>>()
+            .join(" · ");
+        if text.chars().count() <= room || hints.len() <= 1 {
+            return super::truncate(&text, room);
+        }
+        let lightest = hints
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (w, _))| *w)
+            .map_or(0, |(i, _)| i);
+        hints.remove(lightest);
+    }
+}
+
+/// Draws the status lines.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
     let theme = Theme::new(m.no_color);
     let width = usize::from(area.width);
@@ -45,53 +157,41 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
         }
     });
     let room = width.saturating_sub(avail.chars().count() + watch.chars().count() + 2);
-    let first = Line::from(vec![
+    let mut lines = vec![Line::from(vec![
         Span::raw(avail),
         Span::raw(watch),
         Span::raw("│ "),
         Span::raw(truncate_left(&ws, room)),
-    ]);
-    let lead = if m.animating() {
-        format!(" {} ", spinner(m.frame))
-    } else {
-        " ".to_string()
-    };
-    let second = match &m.notice {
-        // The notice takes the line; the keys stay one `?` away.
-        Some(n) => {
-            let style = if n.error {
-                theme.fail()
-            } else {
-                Style::default()
-            };
-            Line::from(vec![
-                Span::raw(lead.clone()),
-                Span::styled(truncate(&n.text, width.saturating_sub(3)), style),
-            ])
-        }
+    ])];
+    let screen = Rect::new(0, 0, area.width, frame.area().height);
+    match message_lines(m, screen) {
+        // The message takes the lines; the keys stay one `?` away.
+        Some(message) => lines.extend(message),
         None => {
-            let k = |a| key_for(Context::Main, a);
-            let keys = match m.screen {
-                Screen::Labs => format!(
-                    "↑↓ move · Enter open · {} start · {} check · {} watch · ? keys · {} quit",
-                    k(Action::Start),
-                    k(Action::Check),
-                    k(Action::Watch),
-                    k(Action::Quit)
-                ),
-                Screen::Task => format!(
-                    "↑↓ scroll · ←→ task · {} check · {} watch · {} hint · {} answer · ? keys",
-                    k(Action::Check),
-                    k(Action::Watch),
-                    k(Action::Hint),
-                    k(Action::Answer)
-                ),
-            };
-            Line::from(vec![
+            let lead = lead(m);
+            let room = width.saturating_sub(lead.chars().count());
+            lines.push(Line::from(vec![
                 Span::raw(lead),
-                Span::styled(truncate(&keys, width.saturating_sub(3)), theme.dim()),
-            ])
+                Span::styled(fit_hints(key_hints(m), room), theme.dim()),
+            ]));
         }
-    };
-    frame.render_widget(Paragraph::new(vec![first, second]), area);
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_that_do_not_fit_go_lightest_first() {
+        let hints = vec![
+            (1, "aaaa".to_string()),
+            (9, "? keys".to_string()),
+            (5, "bbbb".to_string()),
+        ];
+        assert_eq!(fit_hints(hints.clone(), 80), "aaaa · ? keys · bbbb");
+        assert_eq!(fit_hints(hints.clone(), 15), "? keys · bbbb");
+        assert_eq!(fit_hints(hints, 6), "? keys");
+    }
 }

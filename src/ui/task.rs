@@ -1,15 +1,17 @@
 //! The task pane: a title line, then the instructions rendered from
 //! Markdown and the task's questions with their choices and the current
-//! answers, scrollable.
+//! answers, scrollable (down, and sideways for code lines wider than the
+//! pane), zoomable to the whole body.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use seclab_checkers::quiz::label;
 use serde_json::Value;
 
+use super::flow::{self, FlowLine};
 use super::labs::badge_text;
 use super::markdown;
 use super::theme::Theme;
@@ -53,37 +55,50 @@ fn answer_text(v: &Value) -> String {
     }
 }
 
-/// The pane's content: instructions, then questions.
-pub fn text(m: &Model, _width: u16) -> Text<'static> {
+/// The pane's content for `width` columns: instructions, then questions
+/// (a question's prompt, its choices and the answer hang under their text).
+pub fn lines(m: &Model, width: u16) -> Vec<FlowLine> {
     let theme = Theme::new(m.no_color);
     let Some((lab, task)) = m.current_task() else {
-        return Text::default();
+        return Vec::new();
     };
-    let mut lines = markdown::render(&lab.instructions(task), theme, m.no_color);
+    let mut lines = markdown::render(&lab.instructions(task), width, theme, m.no_color);
     let questions = crate::session::questions(task);
     if !questions.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled("Questions", theme.heading())));
+        lines.push(FlowLine::blank());
+        lines.push(FlowLine::plain(Span::styled("Questions", theme.heading())));
         for (id, quiz) in questions {
-            lines.push(Line::default());
+            lines.push(FlowLine::blank());
             let prompt = quiz.map_or_else(String::new, |q| q.question.trim().to_string());
-            lines.push(Line::from(vec![
-                Span::styled(format!("{id}: "), Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(prompt),
-            ]));
+            let head = format!("{id}: ");
+            let hang = Span::raw(head.as_str()).width();
+            lines.push(FlowLine::hang(
+                vec![
+                    Span::styled(head, Style::new().add_modifier(Modifier::BOLD)),
+                    Span::raw(prompt),
+                ],
+                hang,
+            ));
             if let Some(q) = quiz {
                 for (i, c) in q.choices.iter().enumerate() {
-                    lines.push(Line::from(format!("  {}) {c}", label(i))));
+                    let head = format!("  {}) ", label(i));
+                    let hang = Span::raw(head.as_str()).width();
+                    lines.push(FlowLine::hang(format!("{head}{c}"), hang));
                 }
             }
             let current = m.answer(&lab.spec.id, &task.id, id).map(answer_text);
-            lines.push(Line::from(match current {
-                Some(a) => Span::styled(format!("  your answer: {a}"), theme.code()),
-                None => Span::styled("  not answered yet".to_string(), theme.dim()),
-            }));
+            lines.push(match current {
+                Some(a) => FlowLine::hang(
+                    Span::styled(format!("  your answer: {a}"), theme.code()),
+                    "  your answer: ".len(),
+                ),
+                None => {
+                    FlowLine::plain(Span::styled("  not answered yet".to_string(), theme.dim()))
+                }
+            });
         }
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(
+        lines.push(FlowLine::blank());
+        lines.push(FlowLine::plain(Span::styled(
             format!(
                 "Press {} to answer, {} to check.",
                 key_for(Context::Main, Action::Answer),
@@ -92,49 +107,88 @@ pub fn text(m: &Model, _width: u16) -> Text<'static> {
             theme.dim(),
         )));
     }
-    Text::from(lines)
+    lines
 }
 
 /// Draws the instructions pane.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
     let theme = Theme::new(m.no_color);
-    let text = text(m, area.width.saturating_sub(2));
-    let total = super::wrapped_height(&text, area.width.saturating_sub(2));
-    let focused = m.pane == Pane::Instructions;
-    let block = pane_block(" Instructions ", focused, theme, m.scroll.0, total, area);
+    let width = area.width.saturating_sub(2);
+    let laid = flow::lay_out(&lines(m, width), width, m.hscroll.0);
+    let view = PaneView {
+        title: " Instructions ",
+        focused: m.pane == Pane::Instructions,
+        zoomed: m.zoom,
+        scroll: m.scroll.0,
+        total: laid.lines.len(),
+        hscroll: m.hscroll.0.min(laid.max_hscroll),
+        max_hscroll: laid.max_hscroll,
+    };
+    let block = pane_block(&view, theme, area);
     frame.render_widget(
-        Paragraph::new(text)
+        Paragraph::new(laid.lines)
             .block(block)
-            .wrap(Wrap { trim: false })
             .scroll((m.scroll.0, 0)),
         area,
     );
 }
 
-/// A pane's border: `▸` and bold when focused; the scroll position at the
-/// bottom right when the content does not fit.
-pub fn pane_block(
-    title: &str,
-    focused: bool,
-    theme: Theme,
-    scroll: u16,
-    total: usize,
-    area: Rect,
-) -> Block<'static> {
+/// What a pane's border shows.
+#[derive(Debug, Clone, Copy)]
+pub struct PaneView {
+    /// The name, with a space either side.
+    pub title: &'static str,
+    /// Whether the scroll keys move this pane.
+    pub focused: bool,
+    /// Whether it takes the whole body.
+    pub zoomed: bool,
+    /// The first line shown.
+    pub scroll: u16,
+    /// All its lines, laid out.
+    pub total: usize,
+    /// The sideways offset of its cut lines.
+    pub hscroll: u16,
+    /// How far they can scroll sideways (0: nothing is cut).
+    pub max_hscroll: u16,
+}
+
+/// A pane's border: `▸` and bold when focused, `zoomed` when it takes the
+/// whole body; at the bottom, the sideways keys when some line is cut
+/// (left) and the scroll position when the content does not fit (right).
+pub fn pane_block(v: &PaneView, theme: Theme, area: Rect) -> Block<'static> {
     let inner = usize::from(area.height.saturating_sub(2));
-    let (title, style) = if focused {
-        (format!("▸{title}"), theme.focused())
+    let zoom = if v.zoomed {
+        format!(
+            "— zoomed, {} for both panes ",
+            key_for(Context::Main, Action::Zoom)
+        )
     } else {
-        (format!(" {title}"), Style::new())
+        String::new()
+    };
+    let (title, style) = if v.focused {
+        (format!("▸{}{zoom}", v.title), theme.focused())
+    } else {
+        (format!(" {}{zoom}", v.title), Style::new())
     };
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(style)
         .title(Span::styled(title, style));
-    if total > inner {
-        let first = usize::from(scroll) + 1;
-        let last = (usize::from(scroll) + inner).min(total);
-        block = block.title_bottom(Line::from(format!(" {first}-{last}/{total} ")).right_aligned());
+    if v.total > inner {
+        let first = usize::from(v.scroll) + 1;
+        let last = (usize::from(v.scroll) + inner).min(v.total);
+        block =
+            block.title_bottom(Line::from(format!(" {first}-{last}/{} ", v.total)).right_aligned());
+    }
+    if v.max_hscroll > 0 {
+        block = block.title_bottom(Line::from(format!(
+            " wide lines cut {}: {}/{} sideways {}/{} ",
+            flow::CUT_RIGHT,
+            key_for(Context::Main, Action::ScrollLeft),
+            key_for(Context::Main, Action::ScrollRight),
+            v.hscroll,
+            v.max_hscroll
+        )));
     }
     block
 }

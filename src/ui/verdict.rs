@@ -7,11 +7,12 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::text::Span;
+use ratatui::widgets::Paragraph;
 use seclab_checkers::{Finding, Severity, Status};
 
-use super::task::pane_block;
+use super::flow::{self, FlowLine};
+use super::task::{PaneView, pane_block};
 use super::theme::Theme;
 use crate::app::keymap::{Action, Context, key_for};
 use crate::app::{Model, Pane};
@@ -21,21 +22,25 @@ use crate::progress::TaskState;
 /// Extra lines for a check whose verdict carries structured detail: the
 /// `netpol` checker's connection matrix (its `detail.text`, drawn by the
 /// checker with differing cells marked `!` — a glyph, not colour alone).
-pub fn check_detail(check: &CheckResult, theme: Theme) -> Option<Vec<Line<'static>>> {
+/// The matrix is a fixed layout: never re-wrapped, cut at the pane's edge
+/// and scrolled sideways when wider.
+pub fn check_detail(check: &CheckResult, theme: Theme) -> Option<Vec<FlowLine>> {
     let text = check.verdict.detail.as_ref()?.get("text")?.as_str()?;
-    let mut out = vec![Line::raw("")];
+    let mut out = vec![FlowLine::blank()];
     out.extend(text.lines().map(|l| {
         let style = if l.contains('!') {
             theme.fail()
         } else {
             Style::new()
         };
-        Line::from(Span::styled(format!("    {l}"), style))
+        FlowLine::cut(Span::styled(format!("    {l}"), style), 4)
     }));
     Some(out)
 }
 
-fn finding_lines(f: &Finding, theme: Theme) -> Vec<Line<'static>> {
+/// A finding: its message hangs under the text after `error: `, its
+/// field paths under theirs.
+fn finding_lines(f: &Finding, theme: Theme) -> Vec<FlowLine> {
     let (word, style) = match f.severity {
         Severity::Error => ("error", theme.fail()),
         Severity::Warning => ("warning", theme.warn()),
@@ -51,40 +56,50 @@ fn finding_lines(f: &Finding, theme: Theme) -> Vec<Line<'static>> {
         .object
         .as_ref()
         .map_or(String::new(), |o| format!("{o}: "));
-    let mut out = vec![Line::from(vec![
-        Span::raw("    "),
-        Span::styled(format!("{word}: "), style),
-        Span::styled(at, theme.code()),
-        Span::raw(format!("{obj}{}", f.message)),
-    ])];
+    let hang = 4 + word.len() + 2;
+    let mut out = vec![FlowLine::hang(
+        vec![
+            Span::raw("    "),
+            Span::styled(format!("{word}: "), style),
+            Span::styled(at, theme.code()),
+            Span::raw(format!("{obj}{}", f.message)),
+        ],
+        hang,
+    )];
     for p in &f.paths {
-        out.push(Line::from(vec![
-            Span::raw("      field: "),
-            Span::styled(p.clone(), theme.code()),
-        ]));
+        out.push(FlowLine::hang(
+            vec![
+                Span::raw("      field: "),
+                Span::styled(p.clone(), theme.code()),
+            ],
+            "      field: ".len(),
+        ));
     }
     out
 }
 
-/// The pane's content.
-pub fn text(m: &Model) -> Text<'static> {
+/// The pane's content: hints and each check's line hang under their
+/// text, findings under their message.
+pub fn lines(m: &Model) -> Vec<FlowLine> {
     let theme = Theme::new(m.no_color);
     let Some((lab, task)) = m.current_task() else {
-        return Text::default();
+        return Vec::new();
     };
-    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut lines: Vec<FlowLine> = Vec::new();
     let shown = m.hints_revealed(&lab.spec.id, task);
     for (i, h) in task.hints.iter().take(shown).enumerate() {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("Hint {}/{}: ", i + 1, task.hints.len()),
-                theme.hint().add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(h.clone(), theme.hint()),
-        ]));
+        let head = format!("Hint {}/{}: ", i + 1, task.hints.len());
+        let hang = head.len();
+        lines.push(FlowLine::hang(
+            vec![
+                Span::styled(head, theme.hint().add_modifier(Modifier::BOLD)),
+                Span::styled(h.clone(), theme.hint()),
+            ],
+            hang,
+        ));
     }
     if shown > 0 {
-        lines.push(Line::default());
+        lines.push(FlowLine::blank());
     }
     match m.result(&lab.spec.id, &task.id) {
         Some(r) => {
@@ -94,19 +109,22 @@ pub fn text(m: &Model) -> Text<'static> {
                     Status::Fail => ("✗ fail", theme.fail()),
                     Status::Skipped => ("– skip", theme.warn()),
                 };
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{word}  "), style),
-                    Span::styled(
-                        format!("{}: ", c.checker),
-                        Style::new().add_modifier(Modifier::BOLD),
-                    ),
-                    Span::raw(c.description.clone()),
-                ]));
+                lines.push(FlowLine::hang(
+                    vec![
+                        Span::styled(format!("{word}  "), style),
+                        Span::styled(
+                            format!("{}: ", c.checker),
+                            Style::new().add_modifier(Modifier::BOLD),
+                        ),
+                        Span::raw(c.description.clone()),
+                    ],
+                    Span::raw(word).width() + 2,
+                ));
                 if let Some(reason) = &c.verdict.reason {
-                    lines.push(Line::from(Span::styled(
-                        format!("    skipped: {reason}"),
-                        theme.warn(),
-                    )));
+                    lines.push(FlowLine::hang(
+                        Span::styled(format!("    skipped: {reason}"), theme.warn()),
+                        "    skipped: ".len(),
+                    ));
                 }
                 for f in &c.verdict.findings {
                     lines.extend(finding_lines(f, theme));
@@ -124,20 +142,20 @@ pub fn text(m: &Model) -> Text<'static> {
                 .get(&lab.spec.id)
                 .and_then(|l| l.tasks.get(&task.id));
             if started {
-                lines.push(Line::from(format!(
+                lines.push(FlowLine::plain(format!(
                     "Not checked in this session. Press {} to check, {} to re-check on every save.",
                     key_for(Context::Main, Action::Check),
                     key_for(Context::Main, Action::Watch)
                 )));
             } else {
-                lines.push(Line::from(format!(
+                lines.push(FlowLine::plain(format!(
                     "Not started. Press {} to create the workspace at {}.",
                     key_for(Context::Main, Action::Start),
                     m.workspace(&lab.spec.id).display()
                 )));
             }
             if let Some(t) = recorded.filter(|t| t.state != TaskState::NotTried) {
-                lines.push(Line::from(Span::styled(
+                lines.push(FlowLine::plain(Span::styled(
                     format!(
                         "Last recorded: {} after {} attempt(s).",
                         m.badge(lab, task).word(),
@@ -149,7 +167,7 @@ pub fn text(m: &Model) -> Text<'static> {
         }
     }
     if shown < task.hints.len() {
-        lines.push(Line::from(Span::styled(
+        lines.push(FlowLine::plain(Span::styled(
             format!(
                 "{} more hint(s): press {}.",
                 task.hints.len() - shown,
@@ -158,26 +176,27 @@ pub fn text(m: &Model) -> Text<'static> {
             theme.dim(),
         )));
     }
-    Text::from(lines)
+    lines
 }
 
 /// Draws the verdict pane.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
     let theme = Theme::new(m.no_color);
-    let text = text(m);
-    let total = super::wrapped_height(&text, area.width.saturating_sub(2));
-    let block = pane_block(
-        " Verdict ",
-        m.pane == Pane::Verdict,
-        theme,
-        m.scroll.1,
-        total,
-        area,
-    );
+    let width = area.width.saturating_sub(2);
+    let laid = flow::lay_out(&lines(m), width, m.hscroll.1);
+    let view = PaneView {
+        title: " Verdict ",
+        focused: m.pane == Pane::Verdict,
+        zoomed: m.zoom,
+        scroll: m.scroll.1,
+        total: laid.lines.len(),
+        hscroll: m.hscroll.1.min(laid.max_hscroll),
+        max_hscroll: laid.max_hscroll,
+    };
+    let block = pane_block(&view, theme, area);
     frame.render_widget(
-        Paragraph::new(text)
+        Paragraph::new(laid.lines)
             .block(block)
-            .wrap(Wrap { trim: false })
             .scroll((m.scroll.1, 0)),
         area,
     );

@@ -1,5 +1,6 @@
 //! Shared by the TUI tests: a catalog (the built-in labs plus a tiny
-//! external lab with a manifest task and a cluster-only task), a model on
+//! external lab with a manifest task, a cluster-only task and a task with
+//! instructions wider than the screen), a model on
 //! it, key messages, pure grading into `Msg::Graded`, and drawing a model
 //! into a `TestBackend` as text.
 
@@ -35,7 +36,36 @@ tasks:
     instructions: fix.md
     checks:
       - manifest: {target: deployment/app, path: spec.replicas, op: equals, value: 2, source: cluster}
+  - id: wide
+    title: Wide things
+    instructions: wide.md
+    files: [app.yaml]
+    hints: [\"scroll sideways\"]
+    checks:
+      - manifest: {target: deployment/app, path: spec.replicas, op: equals, value: 2}
 ";
+
+/// Instructions wider than 80 columns: a long list item, a command longer
+/// than the pane inside it, and a table whose first column holds a word
+/// longer than any column could be (so its rows become records).
+pub const WIDE_MD: &str = "# Wide things
+
+1. Open a shell in pod a and try to reach b by its full service name, the way an attacker on the pod would:
+
+   ```sh
+   kubectl -n three-pods exec deploy/a -- wget -q -T 1 -O- http://b.three-pods.svc.cluster.local:8080/healthz
+   ```
+
+2. Then set the fields below.
+
+| field | restricted needs |
+|---|---|
+| `spec.template.spec.containers[*].securityContext.allowPrivilegeEscalation` | false |
+| `spec.template.spec.securityContext.runAsNonRoot` | true |
+";
+
+/// The command in [`WIDE_MD`].
+pub const WIDE_COMMAND: &str = "kubectl -n three-pods exec deploy/a -- wget -q -T 1 -O- http://b.three-pods.svc.cluster.local:8080/healthz";
 
 /// The built-in labs plus `tiny`.
 pub fn catalog() -> Arc<Catalog> {
@@ -44,6 +74,7 @@ pub fn catalog() -> Arc<Catalog> {
     std::fs::create_dir_all(root.join("start")).expect("mkdir");
     std::fs::write(root.join("lab.yaml"), TINY).expect("write");
     std::fs::write(root.join("fix.md"), "# Fix\n\nSet `replicas` to **2**.\n").expect("write");
+    std::fs::write(root.join("wide.md"), WIDE_MD).expect("write");
     std::fs::write(
         root.join("start/app.yaml"),
         "kind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n",
@@ -116,6 +147,12 @@ pub fn graded(m: &Model, lab: &str, tasks: &[&str], files: &[(&str, &str)]) -> M
             progress,
         }),
     }
+}
+
+/// Opens task `task` of lab `lab` from the lab list.
+pub fn open(m: &mut Model, lab: &str, task: usize) {
+    m.cursor = task_row(m, lab, task);
+    seclab::app::update(m, key(KeyCode::Enter));
 }
 
 /// Draws the model at its size and returns the screen as text.
