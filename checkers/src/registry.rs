@@ -130,8 +130,14 @@ impl CheckSpec {
     pub fn describe(&self) -> String {
         match self {
             CheckSpec::Manifest(m) => {
+                // The whole assertion, value included: `... equals true`.
+                let value = m
+                    .value
+                    .as_ref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
                 format!(
-                    "{}: {} {}",
+                    "{}: {} {}{value}",
                     m.target,
                     m.path,
                     format!("{:?}", m.op).to_lowercase()
@@ -363,6 +369,23 @@ fn secret_value(objs: &[KubeObject], f: &FlagCheck) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_manifest_description_states_the_whole_assertion() {
+        let spec: CheckSpec = serde_json::from_value(json!({"manifest": {
+            "target": "deployment/web",
+            "path": "spec.template.spec.containers[*].securityContext.readOnlyRootFilesystem",
+            "op": "equals", "value": true}}))
+        .expect("valid");
+        assert_eq!(
+            spec.describe(),
+            "Deployment/web: spec.template.spec.containers[*].securityContext.readOnlyRootFilesystem equals true"
+        );
+        let spec: CheckSpec = serde_json::from_value(json!({"manifest": {
+            "target": "deployment/web", "path": "spec.replicas", "op": "exists"}}))
+        .expect("valid");
+        assert_eq!(spec.describe(), "Deployment/web: spec.replicas exists");
+    }
 
     #[test]
     fn misspelt_checker_lists_valid_names() {
