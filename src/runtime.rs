@@ -203,8 +203,9 @@ fn failed(effect: &Effect, error: String) -> Option<Msg> {
             lab,
             outcome: Err(error),
         },
-        Effect::Reset { lab } => Msg::ResetDone {
+        Effect::Reset { lab, task } => Msg::ResetDone {
             lab,
+            task,
             outcome: Err(error),
         },
         Effect::RevealHint { lab, task } => Msg::HintRevealed {
@@ -313,10 +314,11 @@ pub fn perform(catalog: &Catalog, effect: &Effect) -> anyhow::Result<Msg> {
                 outcome: Ok((root, progress_now()?)),
             }
         }
-        Effect::Reset { lab } => {
-            let (_, backup) = reset_workspace(catalog.get(lab)?, None)?;
+        Effect::Reset { lab, task } => {
+            let (_, backup) = reset_workspace(catalog.get(lab)?, task.as_deref())?;
             Msg::ResetDone {
                 lab: lab.clone(),
+                task: task.clone(),
                 outcome: Ok(backup),
             }
         }

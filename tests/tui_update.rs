@@ -346,16 +346,26 @@ fn answer_refuses_tasks_without_questions_and_unstarted_labs() {
 fn reset_asks_first() {
     let mut m = started();
     assert_eq!(update(&mut m, ch('r')), vec![]);
-    assert_eq!(m.overlay, Some(Overlay::ConfirmReset { lab: LAB.into() }));
+    assert_eq!(
+        m.overlay,
+        Some(Overlay::ConfirmReset {
+            lab: LAB.into(),
+            task: None
+        })
+    );
     assert_eq!(update(&mut m, ch('x')), vec![], "anything but y keeps it");
     assert_eq!(m.overlay, None);
     update(&mut m, ch('r'));
     assert_eq!(
         update(&mut m, ch('y')),
-        vec![Effect::Reset { lab: LAB.into() }]
+        vec![Effect::Reset {
+            lab: LAB.into(),
+            task: None
+        }]
     );
     let done = Msg::ResetDone {
         lab: LAB.into(),
+        task: None,
         outcome: Ok("/state/backups/principles/1".into()),
     };
     assert_eq!(
@@ -541,4 +551,73 @@ fn a_long_notice_grows_the_status_bar_and_shrinks_the_panes() {
     update(&mut m, ch('j'));
     assert_eq!(seclab::ui::status::height(&m, area), 2);
     assert_eq!(seclab::ui::pane_height(&m, Pane::Verdict), before);
+}
+
+#[test]
+fn r_in_a_task_view_resets_that_tasks_files_only() {
+    let mut m = started();
+    // Answers of another lab, and a result of tiny's other task: both stay.
+    m.answers.insert(
+        LAB.into(),
+        serde_json::json!({"layers": {"which-layer": ["b"]}}),
+    );
+    let msg = graded(
+        &m,
+        "tiny",
+        &["fix", "live"],
+        &[("app.yaml", "kind: Deployment\n")],
+    );
+    update(&mut m, msg);
+    m.cursor = task_row(&m, "tiny", 0);
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(update(&mut m, ch('r')), vec![]);
+    assert_eq!(
+        m.overlay,
+        Some(Overlay::ConfirmReset {
+            lab: "tiny".into(),
+            task: Some("fix".into())
+        })
+    );
+    assert_eq!(
+        update(&mut m, ch('y')),
+        vec![Effect::Reset {
+            lab: "tiny".into(),
+            task: Some("fix".into())
+        }]
+    );
+    let done = Msg::ResetDone {
+        lab: "tiny".into(),
+        task: Some("fix".into()),
+        outcome: Ok("/state/backups/tiny/1".into()),
+    };
+    update(&mut m, done);
+    assert!(
+        !m.results
+            .contains_key(&("tiny".to_string(), "fix".to_string()))
+    );
+    assert!(
+        m.results
+            .contains_key(&("tiny".to_string(), "live".to_string()))
+    );
+    assert!(m.answers.contains_key(LAB), "answers are kept");
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("reset the files of tiny/fix")),
+        "{:?}",
+        m.notice
+    );
+    // A quiz task has no files: it says so and resets nothing.
+    let mut m = started();
+    m.cursor = task_row(&m, LAB, 0);
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(update(&mut m, ch('r')), vec![]);
+    assert_eq!(m.overlay, None);
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("no files to reset")),
+        "{:?}",
+        m.notice
+    );
 }

@@ -61,10 +61,12 @@ pub enum Pane {
 pub enum Overlay {
     /// The key table.
     Help,
-    /// "Reset this lab?", waiting for y/n.
+    /// "Reset this lab (or this task's files)?", waiting for y/n.
     ConfirmReset {
         /// The lab to reset.
         lab: String,
+        /// Only this task's files (in the task view), else the whole lab.
+        task: Option<String>,
     },
     /// Answering a task's questions.
     Answer(AnswerForm),
@@ -183,6 +185,8 @@ pub enum Msg {
     ResetDone {
         /// The lab.
         lab: String,
+        /// The task whose files were reset; `None`: the whole lab.
+        task: Option<String>,
         /// The backup's path, or what went wrong.
         outcome: Result<PathBuf, String>,
     },
@@ -243,10 +247,12 @@ pub enum Effect {
         /// The lab.
         lab: String,
     },
-    /// Reset the lab's workspace (a backup is kept).
+    /// Reset the lab's workspace, or one task's files (a backup is kept).
     Reset {
         /// The lab.
         lab: String,
+        /// Only this task's files.
+        task: Option<String>,
     },
     /// Reveal the next hint (counted in progress).
     RevealHint {

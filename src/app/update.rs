@@ -82,14 +82,25 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
             }
         }
-        Msg::ResetDone { lab, outcome } => {
+        Msg::ResetDone { lab, task, outcome } => {
             done(m);
             match outcome {
                 Ok(backup) => {
-                    m.results.retain(|(l, _), _| *l != lab);
-                    m.answers.remove(&lab);
+                    let what = match &task {
+                        // Only the task's files: the other tasks' results
+                        // and every answer stay.
+                        Some(t) => {
+                            m.results.retain(|(l, tt), _| !(*l == lab && tt == t));
+                            format!("reset the files of {lab}/{t}")
+                        }
+                        None => {
+                            m.results.retain(|(l, _), _| *l != lab);
+                            m.answers.remove(&lab);
+                            format!("reset {lab}")
+                        }
+                    };
                     m.notice = Some(info(format!(
-                        "reset {lab}; the old workspace is backed up in {}",
+                        "{what}; the old workspace is backed up in {}",
                         backup.display()
                     )));
                     vec![Effect::LoadAnswers { lab }]
@@ -220,11 +231,11 @@ fn on_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
                 Vec::new()
             }
         },
-        Some(Overlay::ConfirmReset { lab }) => match lookup(Context::Confirm, key) {
+        Some(Overlay::ConfirmReset { lab, task }) => match lookup(Context::Confirm, key) {
             Some(Action::Quit) => vec![Effect::Quit],
             Some(Action::Yes) => {
                 m.busy += 1;
-                vec![Effect::Reset { lab }]
+                vec![Effect::Reset { lab, task }]
             }
             _ => {
                 m.notice = Some(info("reset cancelled; nothing changed".into()));
@@ -537,7 +548,20 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
                 m.notice = Some(info(format!("{lab} is not started: nothing to reset")));
                 return Vec::new();
             }
-            m.overlay = Some(Overlay::ConfirmReset { lab });
+            // In a task's view, `r` resets that task's files only; the
+            // lab's other work and every quiz answer stay.
+            let task = match (m.screen, m.current_task()) {
+                (Screen::Task, Some((_, t))) if t.files.is_empty() => {
+                    m.notice = Some(info(format!(
+                        "task {} has no files to reset (its answers change with a); reset the whole lab from the list",
+                        t.id
+                    )));
+                    return Vec::new();
+                }
+                (Screen::Task, Some((_, t))) => Some(t.id.clone()),
+                _ => None,
+            };
+            m.overlay = Some(Overlay::ConfirmReset { lab, task });
             Vec::new()
         }
         Action::Help => {

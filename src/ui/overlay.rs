@@ -33,14 +33,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
     match &m.overlay {
         None => {}
         Some(Overlay::Help) => help(frame, area, theme),
-        Some(Overlay::ConfirmReset { lab }) => {
+        Some(Overlay::ConfirmReset { lab, task }) => {
             let rect = centred(area, 60, 7);
+            let (title, body) = match task {
+                Some(t) => (
+                    format!("Reset the files of {lab}/{t}?"),
+                    "They go back to the start files; the other tasks' work and your answers stay. A backup is kept in the state dir.".to_owned(),
+                ),
+                None => (
+                    format!("Reset {lab}?"),
+                    "Its workspace goes back to the start files, answers included; a backup is kept in the state dir.".to_owned(),
+                ),
+            };
             let text = vec![
-                Line::from(format!("Reset {lab}?")),
-                Line::from(format!(
-                    "Its workspace goes back to the start files; a backup of {}",
-                    "it is kept in the state dir."
-                )),
+                Line::from(title),
+                Line::from(body),
                 Line::default(),
                 Line::from(Span::styled("y: reset   n / Esc: keep it", theme.dim())),
             ];
