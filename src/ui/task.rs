@@ -112,23 +112,45 @@ pub fn lines(m: &Model, width: u16) -> Vec<FlowLine> {
 
 /// Draws the instructions pane.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
+    let width = area.width.saturating_sub(2);
+    draw_pane(
+        frame,
+        area,
+        m,
+        (" Instructions ", Pane::Instructions),
+        &lines(m, width),
+    );
+}
+
+/// Draws one of the two scrolling panes: its lines laid out at the pane's
+/// width, scrolled down and sideways by the pane's own offsets, in a border
+/// that says what is cut and where the view is.
+pub fn draw_pane(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    m: &Model,
+    (title, pane): (&'static str, Pane),
+    content: &[FlowLine],
+) {
     let theme = Theme::new(m.no_color);
     let width = area.width.saturating_sub(2);
-    let laid = flow::lay_out(&lines(m, width), width, m.hscroll.0);
+    let (scroll, hscroll) = match pane {
+        Pane::Instructions => (m.scroll.0, m.hscroll.0),
+        Pane::Verdict => (m.scroll.1, m.hscroll.1),
+    };
+    let laid = flow::lay_out(content, width, hscroll);
     let view = PaneView {
-        title: " Instructions ",
-        focused: m.pane == Pane::Instructions,
+        title,
+        focused: m.pane == pane,
         zoomed: m.zoom,
-        scroll: m.scroll.0,
+        scroll,
         total: laid.lines.len(),
-        hscroll: m.hscroll.0.min(laid.max_hscroll),
+        hscroll: hscroll.min(laid.max_hscroll),
         max_hscroll: laid.max_hscroll,
     };
     let block = pane_block(&view, theme, area);
     frame.render_widget(
-        Paragraph::new(laid.lines)
-            .block(block)
-            .scroll((m.scroll.0, 0)),
+        Paragraph::new(laid.lines).block(block).scroll((scroll, 0)),
         area,
     );
 }

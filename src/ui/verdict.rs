@@ -8,11 +8,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
-use ratatui::widgets::Paragraph;
 use seclab_checkers::{Finding, Severity, Status};
 
-use super::flow::{self, FlowLine};
-use super::task::{PaneView, pane_block};
+use super::flow::FlowLine;
 use super::theme::Theme;
 use crate::app::keymap::{Action, Context, key_for};
 use crate::app::{Model, Pane};
@@ -181,23 +179,5 @@ pub fn lines(m: &Model) -> Vec<FlowLine> {
 
 /// Draws the verdict pane.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
-    let theme = Theme::new(m.no_color);
-    let width = area.width.saturating_sub(2);
-    let laid = flow::lay_out(&lines(m), width, m.hscroll.1);
-    let view = PaneView {
-        title: " Verdict ",
-        focused: m.pane == Pane::Verdict,
-        zoomed: m.zoom,
-        scroll: m.scroll.1,
-        total: laid.lines.len(),
-        hscroll: m.hscroll.1.min(laid.max_hscroll),
-        max_hscroll: laid.max_hscroll,
-    };
-    let block = pane_block(&view, theme, area);
-    frame.render_widget(
-        Paragraph::new(laid.lines)
-            .block(block)
-            .scroll((m.scroll.1, 0)),
-        area,
-    );
+    super::task::draw_pane(frame, area, m, (" Verdict ", Pane::Verdict), &lines(m));
 }
