@@ -39,6 +39,7 @@ pub use connlist::{ConnList, Connection, Diff, Expectation, Peer, diff, parse_co
 pub use engine::{Cluster, Reachability};
 pub use ip::IpRange;
 pub use model::WorkloadId;
+pub(crate) use model::reads_kind;
 pub use ports::{ConnSet, PortSet, Protocol};
 
 use serde::Serialize;

@@ -235,21 +235,6 @@ pub struct Reads<'a> {
     pub every_file: bool,
 }
 
-/// The kinds a `netpol:` check reads: namespaces, policies and the
-/// workloads that run pods.
-const NETPOL_KINDS: &[&str] = &[
-    "Namespace",
-    "NetworkPolicy",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "DaemonSet",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-];
-
 /// The kinds an `rbac:` check reads.
 const RBAC_KINDS: &[&str] = &[
     "Role",
@@ -278,11 +263,8 @@ impl CheckSpec {
             objects: found,
             answers: false,
         };
-        let every = |kinds: &[&str]| Reads {
-            objects: workspace
-                .iter()
-                .filter(|o| kinds.contains(&o.kind()))
-                .collect(),
+        let every = |reads_kind: &dyn Fn(&str) -> bool| Reads {
+            objects: workspace.iter().filter(|o| reads_kind(o.kind())).collect(),
             every_file: true,
             answers: false,
         };
@@ -331,8 +313,8 @@ impl CheckSpec {
                 }
                 reads
             }
-            CheckSpec::Netpol(_) => every(NETPOL_KINDS),
-            CheckSpec::Rbac(_) => every(RBAC_KINDS),
+            CheckSpec::Netpol(_) => every(&crate::netpol::reads_kind),
+            CheckSpec::Rbac(_) => every(&|k| RBAC_KINDS.contains(&k)),
         }
     }
 }

@@ -24,6 +24,12 @@ fn is_workload_kind(kind: &str) -> bool {
     kind != "PodTemplate" && crate::object::WORKLOAD_KINDS.contains(&kind)
 }
 
+/// Whether the engine reads objects of `kind`: namespaces, policies and
+/// the workloads that run pods.
+pub(crate) fn reads_kind(kind: &str) -> bool {
+    matches!(kind, "Namespace" | "NetworkPolicy") || is_workload_kind(kind)
+}
+
 /// A workload as connlist names it: `ns/name[Kind]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct WorkloadId {
