@@ -10,6 +10,8 @@
 //! - [`object`]: `KubeObject` (a parsed manifest document and where it came
 //!   from) and the pod-template extraction shared by the workload graders.
 //! - [`target`]: `kind/name` targets as lab authors write them.
+//! - [`container`]: how a container runs on Docker (Compose offline, inspect
+//!   live), capabilities, and the `container`/`probe`/`drift` graders.
 //! - [`fields`]: typed field checks (unknown fields, wrong types) against
 //!   the k8s-openapi types, as `kubectl apply` validates.
 //! - [`pss`]: Pod Security Standards, exact to the upstream admission library.
@@ -21,6 +23,7 @@
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
 
+pub mod container;
 pub mod fields;
 pub mod flag;
 pub mod manifest;
