@@ -343,6 +343,7 @@ pub fn grade_task_with_images(
         answers: snap.task_answers(&task.id),
         cluster,
         images,
+        ..Evidence::default()
     };
     // A task that reads a broken file is that file's error, nothing else.
     let mut broken: Vec<&InputError> = Vec::new();

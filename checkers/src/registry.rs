@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::container::LiveFacts;
 use crate::flag::FlagCheck;
 use crate::manifest::{ManifestCheck, Source};
 use crate::netpol::check::NetpolCheck;
@@ -47,6 +48,16 @@ pub enum CheckSpec {
     /// A workload's app reads a Secret's key from a file mounted from that
     /// Secret, and no container gets the Secret from its environment.
     SecretFile(crate::secret_file::SecretFileCheck),
+    /// How a Compose service's container runs (user, capabilities,
+    /// privileged, read-only root, mounts, namespaces, memory): graded
+    /// from the Compose file offline, and from the live container too.
+    Container(crate::container::grade::ContainerCheck),
+    /// A command exec'd in a service's live container, with the exit code
+    /// and output expected (needs a Docker engine).
+    Probe(crate::container::grade::ProbeCheck),
+    /// A service's container changes no path outside those allowed
+    /// (`docker diff`; needs a Docker engine).
+    Drift(crate::container::grade::DriftCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -88,6 +99,11 @@ pub struct Evidence<'a> {
     pub cluster: Option<&'a [KubeObject]>,
     /// The lab's image facts (lab.yaml `images:`), when it has any.
     pub images: Option<&'a Images>,
+    /// The workspace's Compose files (each parsed YAML document as an
+    /// object, its `source` the file name); empty when there are none.
+    pub compose: &'a [KubeObject],
+    /// What the Docker engine ran for this workspace, when it did.
+    pub live: Option<&'a LiveFacts>,
 }
 
 impl CheckSpec {
@@ -104,6 +120,9 @@ impl CheckSpec {
             CheckSpec::Runs(_) => "runs",
             CheckSpec::Netpol(_) => "netpol",
             CheckSpec::SecretFile(_) => "secret_file",
+            CheckSpec::Container(_) => "container",
+            CheckSpec::Probe(_) => "probe",
+            CheckSpec::Drift(_) => "drift",
         }
     }
 
@@ -122,7 +141,9 @@ impl CheckSpec {
             | CheckSpec::PssNamespace(_)
             | CheckSpec::Runs(_)
             | CheckSpec::Netpol(_)
-            | CheckSpec::SecretFile(_) => vec![Need::Workspace],
+            | CheckSpec::SecretFile(_)
+            | CheckSpec::Container(_) => vec![Need::Workspace],
+            CheckSpec::Probe(_) | CheckSpec::Drift(_) => vec![Need::Docker],
         }
     }
 
@@ -177,6 +198,9 @@ impl CheckSpec {
                 "{}: {} is Secret {} key {}, and no container has the Secret in its environment",
                 f.target, f.path, f.secret, f.key
             ),
+            CheckSpec::Container(c) => c.describe(),
+            CheckSpec::Probe(p) => p.describe(),
+            CheckSpec::Drift(d) => d.describe(),
         }
     }
 
@@ -214,6 +238,11 @@ impl CheckSpec {
             CheckSpec::PssNamespace(n) => crate::pss::check::grade_namespace(n, ev.workspace),
             CheckSpec::Runs(r) => crate::runs::grade(r, ev.workspace, ev.images),
             CheckSpec::SecretFile(f) => crate::secret_file::grade(f, ev.workspace),
+            CheckSpec::Container(c) => {
+                crate::container::grade::grade_container(c, ev.compose, ev.images, ev.live)
+            }
+            CheckSpec::Probe(p) => crate::container::grade::grade_probe(p, ev.compose, ev.live),
+            CheckSpec::Drift(d) => crate::container::grade::grade_drift(d, ev.compose, ev.live),
         }
     }
 }
@@ -257,6 +286,10 @@ impl CheckSpec {
     /// - `netpol`, `rbac`: every object of the kinds they read, and always
     ///   `every_file`.
     /// - `manifest` from the cluster: nothing of the student's files.
+    /// - `container`: its Compose file, found among the objects given by
+    ///   source (see [`crate::container::grade::find_compose`]); not found
+    ///   means `every_file`. `probe`, `drift`: nothing of the student's
+    ///   files (the engine ran them).
     pub fn reads<'a>(&self, workspace: &'a [KubeObject]) -> Reads<'a> {
         let targets = |found: Vec<&'a KubeObject>| Reads {
             every_file: found.is_empty(),
@@ -315,6 +348,20 @@ impl CheckSpec {
             }
             CheckSpec::Netpol(_) => every(&crate::netpol::reads_kind),
             CheckSpec::Rbac(_) => every(&|k| RBAC_KINDS.contains(&k)),
+            CheckSpec::Container(c) => {
+                let suffix = format!("/{}", c.file);
+                targets(
+                    workspace
+                        .iter()
+                        .filter(|o| {
+                            o.source
+                                .as_deref()
+                                .is_some_and(|s| s == c.file || s.ends_with(&suffix))
+                        })
+                        .collect(),
+                )
+            }
+            CheckSpec::Probe(_) | CheckSpec::Drift(_) => Reads::default(),
         }
     }
 }

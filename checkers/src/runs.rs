@@ -97,6 +97,11 @@ pub struct ImageFacts {
     /// files), e.g. `/var/cache/nginx`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub writable_paths: Vec<String>,
+    /// The users of the image's `/etc/passwd` by name, with their uids
+    /// (`{root: 0, nobody: 65534}`): how a container's `user: nobody` is
+    /// resolved to a uid offline.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub users: BTreeMap<String, u32>,
 }
 
 /// Image facts keyed by image reference: `nginx:1.27`, a glob tag

@@ -290,6 +290,9 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
                 out.push(p);
             }
         }
+        CheckSpec::Container(c) => out.extend(c.problem()),
+        CheckSpec::Probe(p) => out.extend(p.problem()),
+        CheckSpec::Drift(_) => {}
     }
     out
 }

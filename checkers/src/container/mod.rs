@@ -15,6 +15,11 @@
 //! container) and `drift` (`docker diff`) need the engine: offline they
 //! are skipped with the reason.
 
+pub mod caps;
+pub mod compose;
+pub mod grade;
+pub mod inspect;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -214,6 +219,9 @@ pub enum ChangeKind {
 }
 
 /// One service as it is live on the engine.
+// A refusal is rare and a map of a few services is small: boxing the
+// config would only make every match on it noisier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum LiveService {
     /// Created and started: its config read back from inspect, whether it
