@@ -321,6 +321,11 @@ fn label_filter(value: String) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), vec![value])])
 }
 
+/// A cached stand-in (`seclab.dev/cache=true`): kept by every cleanup.
+fn is_cache(labels: &HashMap<String, String>) -> bool {
+    labels.get(labels::CACHE).is_some_and(|v| v == "true")
+}
+
 fn has_label(labels: Option<&HashMap<String, String>>, key: &str) -> bool {
     labels.is_some_and(|l| l.contains_key(key))
 }
@@ -741,7 +746,7 @@ impl Engine {
     }
 
     /// Removes the images built for the lab (label `seclab.dev/lab=<lab>`),
-    /// never a `seclab.dev/cache` one.
+    /// never a `seclab.dev/cache=true` one.
     pub async fn remove_lab_images(&self, lab: &str) -> Result<usize, EngineError> {
         self.remove_images(&format!("{}={lab}", labels::LAB)).await
     }
@@ -812,7 +817,7 @@ impl Engine {
             .map_err(|e| EngineError::docker("list images", &e))?;
         let mut n = 0;
         for image in images {
-            if !image.labels.contains_key(labels::LAB) || image.labels.contains_key(labels::CACHE) {
+            if !image.labels.contains_key(labels::LAB) || is_cache(&image.labels) {
                 continue;
             }
             let opts = RemoveImageOptionsBuilder::new().force(true).build();
@@ -832,8 +837,9 @@ impl Engine {
 
     /// Builds an image from the folder `context` (its `Dockerfile`, FROM
     /// lines rewritten by `map`) with the legacy builder, tagged `tag`,
-    /// with `labels`; each line of the build's output goes to `progress`.
-    /// Returns the image id.
+    /// with `labels` (and `seclab.dev/cache=false` unless `labels` says
+    /// otherwise: a build FROM a stand-in would inherit its `true`); each
+    /// line of the build's output goes to `progress`. Returns the image id.
     pub async fn build<F>(
         &self,
         context: &Path,
@@ -846,7 +852,13 @@ impl Engine {
         F: FnMut(String) + Send,
     {
         let tar = tar_context(context, map)?;
-        let labels: HashMap<&String, &String> = labels.iter().collect();
+        let mut labels: HashMap<String, String> =
+            labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        // An image built FROM a stand-in inherits its `seclab.dev/cache=true`:
+        // unless the caller asks for a cached image, say it is not one.
+        labels
+            .entry(labels::CACHE.to_owned())
+            .or_insert_with(|| "false".to_owned());
         let opts = BuildImageOptionsBuilder::new()
             .dockerfile("Dockerfile")
             .t(tag)
@@ -868,7 +880,7 @@ impl Engine {
             })?;
             if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    last = line.to_owned();
+                    line.clone_into(&mut last);
                     progress(line.to_owned());
                 }
             }
