@@ -404,7 +404,9 @@ fn net_admin_adds_an_address_and_sys_admin_does_not() {
         sys.cap_add = vec!["SYS_ADMIN".into()];
         let plain = service("plain");
         let add = sh("ip addr add 192.0.2.1/32 dev lo");
-        let probes: Vec<docker::Probe> = ["netadmin", "sysadmin", "plain", "nosuch"]
+        let mut oneshot = service("oneshot");
+        oneshot.command = Some(vec!["sh".into(), "-c".into(), "exit 4".into()]);
+        let probes: Vec<docker::Probe> = ["netadmin", "sysadmin", "plain", "nosuch", "oneshot"]
             .iter()
             .map(|s| ((*s).to_owned(), add.clone(), None))
             .collect();
@@ -412,7 +414,7 @@ fn net_admin_adds_an_address_and_sys_admin_does_not() {
             .live_facts(
                 &lab,
                 "student",
-                &[net, sys, plain],
+                &[net, sys, plain, oneshot],
                 &probes,
                 ws.path(),
                 &map,
@@ -420,7 +422,7 @@ fn net_admin_adds_an_address_and_sys_admin_does_not() {
             )
             .await
             .unwrap();
-        assert_eq!(facts.probes.len(), 4);
+        assert_eq!(facts.probes.len(), 5);
         let exit = |i: usize| facts.probes[i].exit;
         assert_eq!(exit(0), Some(0), "{:?}", facts.probes[0]);
         assert_ne!(exit(1), Some(0), "{:?}", facts.probes[1]);
@@ -430,6 +432,16 @@ fn net_admin_adds_an_address_and_sys_admin_does_not() {
             facts.probes[3].error.as_deref(),
             Some("there is no service nosuch")
         );
+        assert_eq!(
+            facts.probes[4].error.as_deref(),
+            Some("the container of service oneshot is not running (it exited with code 4)")
+        );
+        match &facts.services["oneshot"] {
+            LiveService::Running {
+                running, exit_code, ..
+            } => assert_eq!((*running, *exit_code), (false, Some(4))),
+            other @ LiveService::Refused(_) => panic!("{other:?}"),
+        }
         match &facts.services["netadmin"] {
             LiveService::Running {
                 config, running, ..
@@ -832,5 +844,30 @@ fn cleanup_by_label_leaves_only_cache_images() {
                 .iter()
                 .any(|i| i.repo_tags.iter().any(|t| t == STAND_IN))
         );
+    });
+}
+
+#[test]
+fn stand_in_matches_the_lab_image_facts() {
+    // lab.yaml: `busybox:1.36: {user: 0, users: {root: 0, nobody: 65534}}`.
+    with_engine("standin", |engine, lab, map| async move {
+        assert_eq!(map.map(IMAGE), STAND_IN);
+        let inspect = engine.image_inspect(STAND_IN).await.unwrap().unwrap();
+        let user = inspect["Config"]["User"].as_str().unwrap_or_default();
+        assert!(user.is_empty() || user == "0", "image user {user:?}");
+        assert_eq!(inspect["Config"]["Cmd"], serde_json::json!(["sh"]));
+        assert_eq!(inspect["Config"]["Labels"][labels::CACHE], "true");
+        let ws = tempfile::tempdir().unwrap();
+        let c = start(&engine, &lab, &service("facts"), ws.path(), &map).await;
+        let r = probe(&engine, &c, "id -u; cut -d: -f1,3 /etc/passwd", None).await;
+        assert_eq!(r.stdout, "0\nroot:0\nnobody:65534\n");
+        let tools = "for t in sh ip id grep cp cat touch uname sleep; do which $t; done";
+        let r = probe(&engine, &c, tools, None).await;
+        assert_eq!(
+            r.stdout,
+            "/bin/sh\n/bin/ip\n/bin/id\n/bin/grep\n/bin/cp\n/bin/cat\n/bin/touch\n/bin/uname\n/bin/sleep\n"
+        );
+        let r = probe(&engine, &c, "stat -c %a /tmp; ls -d /usr/local/bin", None).await;
+        assert_eq!(r.stdout, "1777\n/usr/local/bin\n");
     });
 }

@@ -1,5 +1,6 @@
 //! The thin layers that touch the world. Today: the student's workspace
-//! files ([`files`]) and watching them for saves ([`watch`]).
+//! files ([`files`]), watching them for saves ([`watch`]) and the Docker
+//! engine ([`docker`]).
 
 pub mod docker;
 pub mod files;
