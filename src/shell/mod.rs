@@ -1,6 +1,8 @@
 //! The thin layers that touch the world. Today: the student's workspace
-//! files ([`files`]) and watching them for saves ([`watch`]).
+//! files ([`files`]), watching them for saves ([`watch`]) and the Docker
+//! engine ([`docker`]).
 
+pub mod docker;
 pub mod files;
 pub mod manifests;
 pub mod watch;
