@@ -1111,6 +1111,10 @@ pub const SUPPORTED: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Severity::{Info, Warning};
+
+    /// A mount as (kind, source, target, read-only, options).
+    type MountRow<'a> = (MountKind, Option<&'a str>, &'a str, bool, Vec<&'a str>);
 
     fn file(yaml: &str) -> KubeObject {
         let value: Value = serde_saphyr::from_str(yaml).expect("test YAML parses");
@@ -1192,7 +1196,7 @@ volumes:
         assert_eq!(rc.memory, Some(64 << 20));
         assert_eq!(rc.pid.as_deref(), Some("host"));
         assert!(rc.read_only);
-        let mounts: Vec<(MountKind, Option<&str>, &str, bool, Vec<&str>)> = rc
+        let mounts: Vec<MountRow<'_>> = rc
             .mounts
             .iter()
             .map(|m| {
@@ -1436,7 +1440,6 @@ volumes:
             .iter()
             .map(|f| (f.severity, f.message.as_str()))
             .collect();
-        use crate::Severity::{Info, Warning};
         assert!(
             msgs.contains(&(
                 Warning,
