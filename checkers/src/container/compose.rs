@@ -1431,6 +1431,45 @@ volumes:
     }
 
     #[test]
+    fn any_value_in_any_field_is_a_finding_never_a_panic() {
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(-3.5),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(""),
+            serde_json::json!(":::"),
+            serde_json::json!("\u{e9}\u{301}:/\u{1F600}:ro"),
+            serde_json::json!([null, [], {}]),
+            serde_json::json!({"type": "tmpfs", "target": 1, "tmpfs": {"size": "x", "mode": "y"}}),
+            serde_json::json!({"resources": {"limits": {"memory": "1.5.5g"}}}),
+        ];
+        for field in SUPPORTED
+            .iter()
+            .map(|f| f.split('.').next().unwrap_or(f))
+            .chain(["container_name", "restart", "x"])
+        {
+            for v in &values {
+                let obj = KubeObject::new(
+                    serde_json::json!({"services": {"app": {"image": "x", field: v}}}),
+                );
+                let cf = parse(&obj);
+                assert!(cf.findings.iter().all(|f| !f.message.is_empty()));
+                let list = KubeObject::new(
+                    serde_json::json!({"services": {"app": {"image": "x", field: [v]}}}),
+                );
+                let _ = parse(&list);
+            }
+        }
+        for v in &values {
+            let _ = parse(&KubeObject::new(v.clone()));
+            let _ = parse(&KubeObject::new(
+                serde_json::json!({"services": v, "volumes": v, "name": v}),
+            ));
+        }
+    }
+
+    #[test]
     fn unsupported_fields_are_warnings_named_by_path() {
         let cf = parse(&file(
             "version: \"3.8\"\nx-common: &c {a: 1}\nnetworks: {front: {}}\nservices:\n  app:\n    image: x\n    healthcheck: {test: [CMD, true]}\n    container_name: mine\n    restart: always\n    deploy: {replicas: 2, resources: {limits: {cpus: \"0.5\", memory: 64m}}}\n",
