@@ -248,7 +248,7 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
                 out.push(format!("rbac check: {e}"));
             }
         }
-        CheckSpec::ServiceAccountToken(_) => {}
+        CheckSpec::ServiceAccountToken(_) | CheckSpec::Drift(_) => {}
         CheckSpec::Pss(p) => {
             if !WORKLOAD_KINDS.contains(&p.target.kind) {
                 out.push(format!(
@@ -292,7 +292,6 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
         }
         CheckSpec::Container(c) => out.extend(c.problem()),
         CheckSpec::Probe(p) => out.extend(p.problem()),
-        CheckSpec::Drift(_) => {}
     }
     out
 }
