@@ -17,6 +17,18 @@ pub struct Cli {
     #[arg(long, global = true, env = "SECLAB_LABS", value_name = "DIR")]
     pub labs: Option<PathBuf>,
 
+    /// Run this image wherever a lab names FROM (containers, builds):
+    /// `FROM=TO`, repeatable; for offline classrooms and tests with local
+    /// stand-ins (`tests/local-images.sh` prints the map for this machine).
+    #[arg(
+        long = "image-map",
+        global = true,
+        env = "SECLAB_IMAGE_MAP",
+        value_delimiter = ',',
+        value_name = "FROM=TO"
+    )]
+    pub image_map: Vec<String>,
+
     /// The command; none lists the labs.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -106,6 +118,29 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Remove the lab's containers from the Docker engine (only those
+    /// carrying the lab's seclab labels).
+    Stop {
+        /// The lab id.
+        lab: String,
+    },
+    /// Run a task's "show me" steps on the Docker engine: each step's
+    /// `docker run` equivalent, the commands and their output; then clean
+    /// up.
+    Demo {
+        /// The lab id.
+        lab: String,
+        /// A task id; every task with demo steps when omitted.
+        task: Option<String>,
+    },
+    /// Check what the labs need: the Docker engine (reachable, version,
+    /// rootless or remapped, privileged containers) and the images each
+    /// lab runs.
+    Doctor {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
     /// Reveal the next hint of a task (counted in progress).
     Hint {
         /// The lab id.
@@ -158,11 +193,16 @@ pub enum Command {
         output: Output,
     },
     /// Prove every lab: start fails, solution passes, wrong/ cases fail as
-    /// they expect.
+    /// they expect. Without flags: offline, plus live on every runtime that
+    /// is at hand (a reachable Docker engine); the rest is skipped.
     Test {
         /// Only what can be decided without Docker or a cluster.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "live")]
         offline: bool,
+        /// A task that cannot run live is a failure, not a skip (for CI that
+        /// must prove the live labs).
+        #[arg(long)]
+        live: bool,
         /// Only these labs.
         labs_to_test: Vec<String>,
         /// Also write a JUnit XML report.

@@ -31,6 +31,7 @@
 
 use std::collections::HashMap;
 
+use seclab_checkers::container::LiveFacts;
 use seclab_checkers::runs::Images;
 use seclab_checkers::{CheckSpec, Evidence, Finding, KubeObject, Status, Verdict};
 use serde::Serialize;
@@ -51,6 +52,9 @@ pub struct Snapshot {
     pub objects: Vec<KubeObject>,
     /// `answers.yaml`: task id → question id → answer.
     pub answers: Value,
+    /// Compose files (`compose.yaml` and its other names), one object per
+    /// document: not Kubernetes objects, read by the `container` checks.
+    pub compose: Vec<KubeObject>,
     /// Files that did not parse, located.
     pub problems: Vec<InputError>,
     /// Whether `answers.yaml` is the answers file (a workspace), not a
@@ -59,6 +63,19 @@ pub struct Snapshot {
     docs: HashMap<(String, usize), Document>,
     /// For objects that are items of a list: (source, doc, name) → path prefix.
     prefixes: HashMap<(String, usize, String), String>,
+}
+
+/// The names Docker Compose looks for, in its order.
+pub const COMPOSE_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// Whether a workspace file is a Compose file (by its name).
+pub fn is_compose(path: &str) -> bool {
+    COMPOSE_FILES.contains(&path)
 }
 
 /// Whether a workspace file is read as manifests.
@@ -160,6 +177,12 @@ impl Snapshot {
                     self.objects.push(obj);
                 }
             }
+        } else if self.workspace && is_compose(path) {
+            self.compose.push(KubeObject {
+                source: Some(path.to_string()),
+                doc,
+                value: d.value.clone(),
+            });
         } else if d.value.is_object() {
             self.objects.push(KubeObject {
                 source: Some(path.to_string()),
@@ -338,12 +361,27 @@ pub fn grade_task_with_images(
     cluster: Option<&[KubeObject]>,
     images: Option<&Images>,
 ) -> TaskResult {
+    grade_task_live(task, snap, images, cluster, None)
+}
+
+/// [`grade_task_with_images`] with what the Docker shell found live for the
+/// workspace (containers' inspect output, probe results, changes), which
+/// the `probe` and `drift` checkers need and the `container` checker
+/// grades besides the Compose file.
+pub fn grade_task_live(
+    task: &TaskSpec,
+    snap: &Snapshot,
+    images: Option<&Images>,
+    cluster: Option<&[KubeObject]>,
+    docker: Option<&LiveFacts>,
+) -> TaskResult {
     let ev = Evidence {
         workspace: &snap.objects,
         answers: snap.task_answers(&task.id),
         cluster,
         images,
-        ..Evidence::default()
+        compose: &snap.compose,
+        live: docker,
     };
     // A task that reads a broken file is that file's error, nothing else.
     let mut broken: Vec<&InputError> = Vec::new();

@@ -13,7 +13,7 @@ use seclab_checkers::Status;
 use serde::Serialize;
 
 use crate::error::InputError;
-use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
+use crate::grade::{Snapshot, TaskResult};
 use crate::lab::validate::{ABOUT_FILE, parse_about, parse_expect, rendered};
 use crate::lab::{Lab, LabFiles, Student};
 
@@ -149,18 +149,115 @@ pub fn failure_summary(r: &TaskResult) -> String {
     lines.join("; ")
 }
 
+/// How `seclab test` runs a lab's live tasks.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode<'a> {
+    /// Files only; live tasks are skipped with the reason.
+    Offline,
+    /// Offline plus the Docker engine at hand (when there is one); with
+    /// `required`, a task that cannot run live is a failure, not a skip.
+    Live {
+        /// The engine, if one answers.
+        docker: Option<&'a crate::live::Docker>,
+        /// Why there is none, when there is none.
+        why_not: &'a str,
+        /// `--live`.
+        required: bool,
+    },
+}
+
 /// Runs every case of one lab. An error means the lab's content is broken
 /// (a template or expect.yaml), reported as input error.
 pub fn run_lab(lab: &Lab) -> Result<Vec<Case>, InputError> {
+    run_lab_in(lab, Mode::Offline)
+}
+
+/// Grades one variant live: its files written to a scratch workspace, its
+/// services run on the engine, then removed.
+fn live_facts(
+    d: &crate::live::Docker,
+    lab: &Lab,
+    v: &Variant,
+    snap: &Snapshot,
+) -> Result<seclab_checkers::container::LiveFacts, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "seclab-test-{}-{}-{}",
+        std::process::id(),
+        lab.spec.id,
+        v.name.replace('/', "-")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, bytes) in &v.files {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let facts = crate::live::run(d, lab, "test", snap, &dir).map_err(|e| e.to_string());
+    let stopped = crate::live::stop(d, &lab.spec.id).map_err(|e| e.to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    stopped?;
+    facts
+}
+
+/// [`run_lab`] in a mode.
+pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
     let student = Student::test();
     let mut cases = Vec::new();
+    let live_lab = crate::live::needs_docker(lab);
+    // Variants that differ only in answers.yaml (wrong quiz answers) run
+    // the same containers: run each set of files once.
+    let mut ran: Vec<(LabFiles, seclab_checkers::container::LiveFacts)> = Vec::new();
     for v in variants(lab, &student)? {
         let snap = Snapshot::from_files(&v.files);
+        let mut key = v.files.clone();
+        key.remove(crate::grade::ANSWERS_FILE);
+        let (facts, live_problem) = match mode {
+            Mode::Live {
+                docker: Some(d), ..
+            } if live_lab => match ran.iter().find(|(k, _)| *k == key) {
+                Some((_, f)) => (Some(f.clone()), None),
+                None => match live_facts(d, lab, &v, &snap) {
+                    Ok(f) => {
+                        ran.push((key, f.clone()));
+                        (Some(f), None)
+                    }
+                    Err(e) => (
+                        None,
+                        Some(format!("could not run it on the Docker engine: {e}")),
+                    ),
+                },
+            },
+            Mode::Live {
+                docker: None,
+                why_not,
+                ..
+            } if live_lab => (None, Some(why_not.to_string())),
+            _ => (None, None),
+        };
+        let required = matches!(mode, Mode::Live { required: true, .. });
         for task in &lab.spec.tasks {
-            let result = grade_task_with_images(task, &snap, None, Some(&lab.spec.images));
+            let result = crate::grade::grade_task_live(
+                task,
+                &snap,
+                Some(&lab.spec.images),
+                None,
+                facts.as_ref(),
+            );
             let want_fail = v.all_fail || v.must_fail.contains(&task.id);
             let outcome = match (result.status, want_fail) {
                 (Status::Fail, true) | (Status::Pass, false) => CaseOutcome::Passed,
+                (Status::Skipped, _)
+                    if required && task.needs().contains(&seclab_checkers::Need::Docker) =>
+                {
+                    CaseOutcome::Failed(format!(
+                        "cannot run live (--live): {}",
+                        live_problem
+                            .clone()
+                            .unwrap_or_else(|| result.skip_reasons().join("; "))
+                    ))
+                }
                 (Status::Skipped, _) => CaseOutcome::Skipped(result.skip_reasons().join("; ")),
                 (Status::Pass, true) => CaseOutcome::Failed(if v.all_fail {
                     "passes in its start state: the student would get it for free".into()

@@ -30,6 +30,7 @@ pub mod grade;
 pub mod junit;
 pub mod lab;
 pub mod labtest;
+pub mod live;
 pub mod progress;
 pub mod runtime;
 pub mod session;

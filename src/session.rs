@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use crate::config;
-use crate::grade::{Snapshot, TaskResult, grade_task_with_images};
+use crate::grade::{Snapshot, TaskResult};
 use crate::lab::validate::rendered;
 use crate::lab::{Lab, TaskSpec};
 use crate::progress::{self, Progress, now_unix};
@@ -159,8 +159,32 @@ pub fn grade_snapshot(
     tasks: &[&TaskSpec],
     root: &Path,
 ) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
+    grade_snapshot_live(lab, tasks, root, None)
+}
+
+/// [`grade_snapshot`], live on the Docker engine when one is given and the
+/// lab has Docker tasks: the lab's containers are replaced by the
+/// workspace's services, probed, and left running (`seclab stop` removes
+/// them).
+pub fn grade_snapshot_live(
+    lab: &Lab,
+    tasks: &[&TaskSpec],
+    root: &Path,
+    docker: Option<&crate::live::Docker>,
+) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
     let ws = files::read_workspace(root)?;
     let snap = Snapshot::from_files(&ws);
+    let facts = match docker {
+        Some(d)
+            if tasks
+                .iter()
+                .any(|t| t.needs().contains(&seclab_checkers::Need::Docker)) =>
+        {
+            let (_, student) = load_progress(&state()?)?;
+            Some(crate::live::run(d, lab, &student.id, &snap, root)?)
+        }
+        _ => None,
+    };
     let stray = ws
         .get(crate::grade::ANSWERS_FILE)
         .and_then(|b| std::str::from_utf8(b).ok())
@@ -169,7 +193,13 @@ pub fn grade_snapshot(
     let results = tasks
         .iter()
         .map(|t| {
-            let mut r = grade_task_with_images(t, &snap, None, Some(&lab.spec.images));
+            let mut r = crate::grade::grade_task_live(
+                t,
+                &snap,
+                Some(&lab.spec.images),
+                None,
+                facts.as_ref(),
+            );
             let mine: Vec<seclab_checkers::Finding> = stray
                 .iter()
                 .filter(|(task, _)| task == &t.id)

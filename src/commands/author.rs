@@ -59,6 +59,7 @@ pub fn validate(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
 pub fn test(
     ctx: &Ctx,
     offline: bool,
+    live: bool,
     only: &[String],
     junit_path: Option<&Path>,
     output: Output,
@@ -75,14 +76,43 @@ pub fn test(
             .map(|id| ctx.catalog.get(id))
             .collect::<Result<_, _>>()?
     };
+    let any_docker = labs.iter().any(|l| crate::live::needs_docker(l));
+    let (docker, why_not) = if offline || !any_docker {
+        (None, String::new())
+    } else {
+        match crate::live::Docker::connect(ctx.image_map.clone()) {
+            Ok(d) => {
+                eprintln!(
+                    "note: Docker engine {} (API {}) runs the Docker tasks live",
+                    d.facts.version, d.facts.api_version
+                );
+                (Some(d), String::new())
+            }
+            Err(e) => {
+                let why = format!("needs a Docker engine: {e}");
+                eprintln!(
+                    "note: {why}; Docker tasks are {}",
+                    if live { "failures (--live)" } else { "skipped" }
+                );
+                (None, why)
+            }
+        }
+    };
     if !offline {
-        eprintln!(
-            "note: no lab cluster or Docker engine is attached; checks that need them are skipped (same as --offline)"
-        );
+        eprintln!("note: no lab cluster is attached; checks that need one are skipped");
     }
+    let mode = if offline {
+        labtest::Mode::Offline
+    } else {
+        labtest::Mode::Live {
+            docker: docker.as_ref(),
+            why_not: &why_not,
+            required: live,
+        }
+    };
     let mut cases = Vec::new();
     for lab in labs {
-        cases.extend(labtest::run_lab(lab)?);
+        cases.extend(labtest::run_lab_in(lab, mode)?);
     }
     let (passed, failed, skipped) = labtest::counts(&cases);
     match output {
@@ -203,4 +233,81 @@ pub fn new_lab(id: &str, dir: &Path) -> anyhow::Result<Outcome> {
         dir.display()
     );
     Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab doctor`: the Docker engine and the images each lab runs.
+pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
+    let mut lines: Vec<(bool, String)> = Vec::new();
+    let docker = crate::live::Docker::connect(ctx.image_map.clone());
+    match &docker {
+        Ok(d) => {
+            let f = &d.facts;
+            lines.push((
+                true,
+                format!(
+                    "Docker engine {} (API {}) at {}, kernel {}, cgroup v{}",
+                    f.version,
+                    f.api_version,
+                    crate::shell::docker::engine_address(),
+                    f.kernel,
+                    f.cgroup_version
+                ),
+            ));
+            if f.rootless {
+                lines.push((true, "the engine is rootless: root in a container is your own user on the host, not root".into()));
+            }
+            if f.userns {
+                lines.push((true, "the engine remaps users (userns-remap): root in a container is an unprivileged uid on the host".into()));
+            }
+        }
+        Err(e) => lines.push((false, format!("{e}"))),
+    }
+    for lab in &ctx.catalog.labs {
+        if !crate::live::needs_docker(lab) {
+            continue;
+        }
+        let mut images: Vec<String> = crate::live::images_of(lab);
+        images.sort();
+        images.dedup();
+        for image in images {
+            let shown = ctx.image_map.display(&image);
+            match &docker {
+                Ok(d) => {
+                    let mapped = ctx.image_map.map(&image);
+                    let present = crate::shell::docker::block_on(d.engine.image_exists(&mapped))??;
+                    lines.push((
+                        present,
+                        if present {
+                            format!("{}: image {shown} is present", lab.spec.id)
+                        } else {
+                            format!("{}: image {shown} is not present: `docker pull {mapped}` (or map a local stand-in with --image-map)", lab.spec.id)
+                        },
+                    ));
+                }
+                Err(_) => lines.push((
+                    false,
+                    format!(
+                        "{}: image {shown} cannot be looked up without an engine",
+                        lab.spec.id
+                    ),
+                )),
+            }
+        }
+    }
+    let ok = lines.iter().all(|(ok, _)| *ok);
+    match output {
+        Output::Json => {
+            let v: Vec<serde_json::Value> = lines
+                .iter()
+                .map(|(ok, m)| serde_json::json!({"ok": ok, "message": m}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Output::Text => {
+            for (ok, m) in &lines {
+                println!("{} {m}", if *ok { "OK     " } else { "PROBLEM" });
+            }
+        }
+    }
+    Ok(Outcome::from_ok(ok))
 }

@@ -19,6 +19,8 @@ pub struct Ctx {
     pub catalog: Catalog,
     /// `--labs`, when given.
     pub external: Option<PathBuf>,
+    /// `--image-map` / `SECLAB_IMAGE_MAP`.
+    pub image_map: crate::shell::docker::ImageMap,
 }
 
 impl Ctx {
@@ -36,7 +38,11 @@ impl Ctx {
                     .count()
             );
         }
-        Ok(Self { catalog, external })
+        Ok(Self {
+            catalog,
+            external,
+            image_map: crate::shell::docker::ImageMap::default(),
+        })
     }
 }
 
@@ -66,7 +72,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Scan { command }) => return scan::run(command),
         _ => {}
     }
-    let ctx = Ctx::load(cli.labs.clone())?;
+    let mut ctx = Ctx::load(cli.labs.clone())?;
+    for pair in &cli.image_map {
+        ctx.image_map
+            .add(pair)
+            .map_err(|e| crate::error::InputError::new("--image-map", e))?;
+    }
     match cli.command {
         // The TUI in a terminal; the plain list in a pipe.
         None if crate::runtime::is_interactive() => {
@@ -120,10 +131,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Validate { output }) => author::validate(&ctx, output),
         Some(Command::Test {
             offline,
+            live,
             labs_to_test,
             junit,
             output,
-        }) => author::test(&ctx, offline, &labs_to_test, junit.as_deref(), output),
+        }) => author::test(&ctx, offline, live, &labs_to_test, junit.as_deref(), output),
+        Some(Command::Stop { lab }) => student::stop(&ctx, &lab),
+        Some(Command::Demo { lab, task }) => student::demo(&ctx, &lab, task.as_deref()),
+        Some(Command::Doctor { output }) => author::doctor(&ctx, output),
         Some(
             Command::Completions { .. }
             | Command::Lab { .. }

@@ -17,8 +17,8 @@ use crate::junit::{self, JunitCase};
 use crate::lab::{Lab, TaskSpec};
 use crate::progress::{self, TaskState};
 use crate::session::{
-    absolute, grade_once, load_progress, record, record_answer, reset_workspace, reveal_hint,
-    start_workspace, state, task, tasks_of, workspace_of,
+    absolute, load_progress, record, record_answer, reset_workspace, reveal_hint, start_workspace,
+    state, task, tasks_of, workspace_of,
 };
 use crate::shell::watch;
 
@@ -329,8 +329,19 @@ pub fn check(
     let st = state()?;
     let (p, _) = load_progress(&st)?;
     let root = absolute(&workspace_of(&p, lab_id))?;
+    let docker = if tasks.iter().any(|t| t.needs().contains(&Need::Docker)) {
+        match crate::live::Docker::connect(ctx.image_map.clone()) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("note: Docker tasks are skipped: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let run = || -> anyhow::Result<Outcome> {
-        let results = grade_once(lab, &tasks, &root)?;
+        let results = crate::session::grade_snapshot_live(lab, &tasks, &root, docker.as_ref())?.0;
         record(&st, lab, &results)?;
         match output {
             Output::Json => println!("{}", serde_json::to_string_pretty(&results)?),
@@ -572,4 +583,53 @@ pub fn clean(ctx: &Ctx, lab_id: Option<&str>, yes: bool) -> anyhow::Result<Outco
     }
     println!("removed");
     Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab stop`: remove the lab's containers (by seclab's labels only).
+pub fn stop(ctx: &Ctx, lab_id: &str) -> anyhow::Result<Outcome> {
+    let lab = ctx.catalog.get(lab_id)?;
+    let d = crate::live::Docker::connect(ctx.image_map.clone())?;
+    let n = crate::live::stop(&d, &lab.spec.id)?;
+    println!("removed {n} container(s) of {lab_id}");
+    Ok(Outcome(crate::error::EXIT_OK))
+}
+
+/// `seclab demo`: run a task's (or every task's) "show me" steps.
+pub fn demo(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<Outcome> {
+    use crate::live::DemoLine;
+    let lab = ctx.catalog.get(lab_id)?;
+    let tasks: Vec<_> = tasks_of(lab, task_id)?
+        .into_iter()
+        .filter(|t| !t.demo.is_empty())
+        .collect();
+    if tasks.is_empty() {
+        anyhow::bail!(
+            "{lab_id}{} has no demo steps",
+            task_id.map_or(String::new(), |t| format!("/{t}"))
+        );
+    }
+    let d = crate::live::Docker::connect(ctx.image_map.clone())?;
+    let st = state()?;
+    let (p, student) = load_progress(&st)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    let mut refused = false;
+    for t in tasks {
+        println!("== {}: {}", t.id, t.title);
+        crate::live::demo(&d, lab, t, &student.id, &root, &mut |line| match line {
+            DemoLine::Say(s) => println!("\n# {s}"),
+            DemoLine::Command(c) => println!("$ {c}"),
+            DemoLine::Output(o) => println!("  {o}"),
+            DemoLine::Note(n) => println!("  => {n}"),
+            DemoLine::Refused(r) => {
+                refused = true;
+                println!("  !! {r}");
+            }
+        })?;
+    }
+    if refused {
+        eprintln!(
+            "note: some steps could not run on this engine; the instructions explain what they show"
+        );
+    }
+    Ok(Outcome(crate::error::EXIT_OK))
 }

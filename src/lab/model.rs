@@ -72,6 +72,38 @@ pub struct TaskSpec {
     pub hints: Vec<String>,
     /// The checks; all must pass for the task to pass.
     pub checks: Vec<CheckSpec>,
+    /// "Show me" steps for instructor-led classes (`seclab demo`, the TUI's
+    /// `d`): each runs a container on the Docker engine, execs commands in
+    /// it and shows the `docker run` equivalent next to the output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demo: Vec<DemoStep>,
+}
+
+/// One demo step: a sentence, a container to run, commands to exec in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemoStep {
+    /// What the step shows, in one sentence.
+    pub say: String,
+    /// The container to run, written as a Compose service (`image`, `user`,
+    /// `cap_add`, `privileged`, `volumes`, ...); none: the step only says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<serde_json::Value>,
+    /// Commands to exec in the container, in order, each with `sh -c`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exec: Vec<String>,
+    /// How to explain the output besides showing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode: Option<Decode>,
+}
+
+/// What a demo step decodes in its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decode {
+    /// `CapInh`/`CapPrm`/`CapEff`/`CapBnd`/`CapAmb` hex lines of
+    /// `/proc/<pid>/status`, as capability names.
+    Capabilities,
 }
 
 impl TaskSpec {

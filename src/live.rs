@@ -1,0 +1,233 @@
+//! Live grading on a Docker engine: the lifecycle of `../shared/docs/live.md`
+//! ("check replaces the lab's containers"). The workspace's Compose
+//! services are created through the Docker shell with seclab's labels,
+//! the probes the lab's checks name run in order, each container's changes
+//! are read, and everything becomes [`LiveFacts`] for the same pure graders
+//! that judge the files offline.
+
+use std::path::Path;
+
+use seclab_checkers::CheckSpec;
+use seclab_checkers::container::{LiveFacts, LiveService, ProbeCommand, RunConfig};
+
+use crate::grade::Snapshot;
+use crate::lab::Lab;
+use crate::shell::docker::{self, DemoEvent, DemoOutcome, Engine, EngineError, ImageMap};
+
+/// A connected engine with what seclab needs to run labs on it.
+#[derive(Debug, Clone)]
+pub struct Docker {
+    /// The engine.
+    pub engine: Engine,
+    /// What it is.
+    pub facts: seclab_checkers::container::EngineFacts,
+    /// Images to run instead of the ones labs name.
+    pub map: ImageMap,
+}
+
+impl Docker {
+    /// Connects to the engine (blocking).
+    pub fn connect(map: ImageMap) -> Result<Self, EngineError> {
+        docker::block_on(async move {
+            let engine = Engine::connect().await?;
+            let facts = engine.facts().await?;
+            Ok(Self { engine, facts, map })
+        })?
+    }
+}
+
+/// Whether any check of the lab needs a Docker engine.
+pub fn needs_docker(lab: &Lab) -> bool {
+    lab.spec.needs().contains(&seclab_checkers::Need::Docker)
+}
+
+/// A probe as the Docker shell runs it: service, command, user.
+pub type ProbeKey = (String, ProbeCommand, Option<String>);
+
+/// The probes the lab's checks name, in lab order, each once.
+pub fn probes_of(lab: &Lab) -> Vec<ProbeKey> {
+    let mut out: Vec<ProbeKey> = Vec::new();
+    for spec in lab.spec.tasks.iter().flat_map(|t| &t.checks) {
+        if let CheckSpec::Probe(p) = spec {
+            let key = (p.service.clone(), p.run.clone(), p.user.clone());
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+    }
+    out
+}
+
+/// The workspace's Compose services (those of the first Compose file);
+/// none when it has errors: the offline grading reports them.
+pub fn services_of(snap: &Snapshot) -> Vec<RunConfig> {
+    let Some(obj) = snap.compose.first() else {
+        return Vec::new();
+    };
+    let file = seclab_checkers::container::compose::parse(obj);
+    if file
+        .findings
+        .iter()
+        .any(|f| f.severity == seclab_checkers::Severity::Error)
+    {
+        return Vec::new();
+    }
+    file.services
+}
+
+/// Replaces the lab's containers with the workspace's services, runs the
+/// probes and reads the changes. The containers are left running for the
+/// student to look at (`seclab stop` removes them).
+pub fn run(
+    d: &Docker,
+    lab: &Lab,
+    student: &str,
+    snap: &Snapshot,
+    workspace: &Path,
+) -> Result<LiveFacts, EngineError> {
+    let services = services_of(snap);
+    let probes = probes_of(lab);
+    let mut facts = docker::block_on(d.engine.live_facts(
+        &lab.spec.id,
+        student,
+        &services,
+        &probes,
+        workspace,
+        &d.map,
+        seclab_checkers::container::inspect::run_config,
+    ))??;
+    // Bind sources under the workspace read as the student wrote them.
+    let ws = workspace.to_string_lossy();
+    for live in facts.services.values_mut() {
+        if let LiveService::Running { config, .. } = live {
+            *config = seclab_checkers::container::inspect::relative_to(std::mem::take(config), &ws);
+        }
+    }
+    for rc in services.iter().filter(|rc| rc.privileged) {
+        if let Some(LiveService::Refused(msg)) = facts.services.get(&rc.service) {
+            facts.engine.privileged_refused = Some(msg.clone());
+        }
+    }
+    Ok(facts)
+}
+
+/// Removes the lab's containers (those with its and the student's labels).
+pub fn stop(d: &Docker, lab: &str) -> Result<usize, EngineError> {
+    Ok(docker::block_on(d.engine.remove_lab(lab))??.total())
+}
+
+/// The images a lab runs: its image facts (not globs) and its demo steps'.
+pub fn images_of(lab: &Lab) -> Vec<String> {
+    let mut out: Vec<String> = lab
+        .spec
+        .images
+        .keys()
+        .filter(|k| !k.contains('*'))
+        .cloned()
+        .collect();
+    for step in lab.spec.tasks.iter().flat_map(|t| &t.demo) {
+        if let Some(image) = step
+            .run
+            .as_ref()
+            .and_then(|r| r.get("image"))
+            .and_then(serde_json::Value::as_str)
+        {
+            if !out.iter().any(|i| i == image) {
+                out.push(image.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// One line of a demo's output, as it streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoLine {
+    /// The step's sentence.
+    Say(String),
+    /// A command as the student would type it.
+    Command(String),
+    /// Output of the command.
+    Output(String),
+    /// What seclab makes of the output (decoded capabilities).
+    Note(String),
+    /// The engine refused the step, and why.
+    Refused(String),
+}
+
+/// Runs a task's demo steps, sending each line to `emit` as it comes; the
+/// containers are removed at the end of each step.
+pub fn demo(
+    d: &Docker,
+    lab: &Lab,
+    task: &crate::lab::TaskSpec,
+    student: &str,
+    workspace: &Path,
+    emit: &mut dyn FnMut(DemoLine),
+) -> Result<(), EngineError> {
+    use seclab_checkers::container::{caps, compose};
+    for (i, step) in task.demo.iter().enumerate() {
+        emit(DemoLine::Say(step.say.clone()));
+        let Some(run) = &step.run else { continue };
+        let service = format!("demo{}", i + 1);
+        let (rc, findings) =
+            compose::parse_service(&service, run, &format!("tasks.{}.demo[{i}].run", task.id));
+        let Some(rc) = rc else {
+            let why: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
+            emit(DemoLine::Refused(format!(
+                "the step's container is not valid: {}",
+                why.join("; ")
+            )));
+            continue;
+        };
+        emit(DemoLine::Command(compose::docker_run(&rc)));
+        let commands: Vec<ProbeCommand> = step
+            .exec
+            .iter()
+            .map(|c| ProbeCommand::Shell(c.clone()))
+            .collect();
+        let mut lines: Vec<DemoLine> = Vec::new();
+        let outcome = docker::block_on(d.engine.run_demo_step(
+            &lab.spec.id,
+            student,
+            &rc,
+            &commands,
+            None,
+            workspace,
+            &d.map,
+            |ev| match ev {
+                DemoEvent::Command(argv) => lines.push(DemoLine::Command(format!(
+                    "docker exec ... {}",
+                    argv.join(" ")
+                ))),
+                DemoEvent::Line(l) => lines.push(DemoLine::Output(l.text)),
+                DemoEvent::Exit(Some(0)) | DemoEvent::Started { .. } | DemoEvent::Refused(_) => {}
+                DemoEvent::Exit(code) => lines.push(DemoLine::Note(format!(
+                    "exit code {}",
+                    code.map_or_else(|| "none".into(), |c| c.to_string())
+                ))),
+                DemoEvent::Error(e) => lines.push(DemoLine::Refused(e)),
+            },
+        ))??;
+        for l in lines {
+            emit(l);
+        }
+        match outcome {
+            DemoOutcome::Refused(msg) => emit(DemoLine::Refused(if rc.privileged {
+                format!("this engine cannot run privileged containers: {msg}")
+            } else {
+                format!("the engine refused this container: {msg}")
+            })),
+            DemoOutcome::Ran(results) => {
+                if step.decode == Some(crate::lab::model::Decode::Capabilities) {
+                    for r in &results {
+                        for c in caps::parse_status(&r.stdout) {
+                            emit(DemoLine::Note(c.render()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
