@@ -187,6 +187,7 @@ pub fn demo(
             .map(|c| ProbeCommand::Shell(c.clone()))
             .collect();
         let mut lines: Vec<DemoLine> = Vec::new();
+        let mut container = String::from("<container>");
         let outcome = docker::block_on(d.engine.run_demo_step(
             &lab.spec.id,
             student,
@@ -196,12 +197,15 @@ pub fn demo(
             workspace,
             &d.map,
             |ev| match ev {
-                DemoEvent::Command(argv) => lines.push(DemoLine::Command(format!(
-                    "docker exec ... {}",
-                    argv.join(" ")
-                ))),
+                DemoEvent::Started { container: c } => container = c,
+                DemoEvent::Command(argv) => {
+                    lines.push(DemoLine::Command(format!(
+                        "docker exec {container} {}",
+                        shell_words(&argv)
+                    )));
+                }
                 DemoEvent::Line(l) => lines.push(DemoLine::Output(l.text)),
-                DemoEvent::Exit(Some(0)) | DemoEvent::Started { .. } | DemoEvent::Refused(_) => {}
+                DemoEvent::Exit(Some(0)) | DemoEvent::Refused(_) => {}
                 DemoEvent::Exit(code) => lines.push(DemoLine::Note(format!(
                     "exit code {}",
                     code.map_or_else(|| "none".into(), |c| c.to_string())
@@ -230,4 +234,21 @@ pub fn demo(
         }
     }
     Ok(())
+}
+
+/// An argv as a shell line: words with spaces or quotes single-quoted.
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+            {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
