@@ -55,6 +55,9 @@ pub struct Snapshot {
     /// Compose files (`compose.yaml` and its other names), one object per
     /// document: not Kubernetes objects, read by the `container` checks.
     pub compose: Vec<KubeObject>,
+    /// Every UTF-8 text file but the answers file, for the graders that
+    /// read files rather than manifests (Dockerfiles, scanner reports).
+    pub texts: Vec<seclab_checkers::TextFile>,
     /// Files that did not parse, located.
     pub problems: Vec<InputError>,
     /// Whether `answers.yaml` is the answers file (a workspace), not a
@@ -126,6 +129,12 @@ impl Snapshot {
                     Err(e) => snap.problems.push(e),
                 }
                 continue;
+            }
+            if workspace {
+                snap.texts.push(seclab_checkers::TextFile {
+                    path: path.clone(),
+                    text: text.to_string(),
+                });
             }
             if !is_manifest(path) {
                 continue;
@@ -382,6 +391,7 @@ pub fn grade_task_live(
         images,
         compose: &snap.compose,
         live: docker,
+        texts: &snap.texts,
     };
     // A task that reads a broken file is that file's error, nothing else.
     let mut broken: Vec<&InputError> = Vec::new();

@@ -12,6 +12,7 @@
 //! - [`target`]: `kind/name` targets as lab authors write them.
 //! - [`container`]: how a container runs on Docker (Compose offline, inspect
 //!   live), capabilities, and the `container`/`probe`/`drift` graders.
+//! - [`image`]: facts about an image seclab built (id, user, layers).
 //! - [`fields`]: typed field checks (unknown fields, wrong types) against
 //!   the k8s-openapi types, as `kubectl apply` validates.
 //! - [`pss`]: Pod Security Standards, exact to the upstream admission library.
@@ -26,6 +27,7 @@
 pub mod container;
 pub mod fields;
 pub mod flag;
+pub mod image;
 pub mod manifest;
 pub mod netpol;
 pub mod object;
@@ -38,7 +40,7 @@ pub mod secret_file;
 pub mod target;
 pub mod verdict;
 
-pub use object::KubeObject;
+pub use object::{KubeObject, TextFile};
 pub use registry::{CheckSpec, Evidence, Need, Reads};
 pub use target::Target;
 pub use verdict::{Finding, Severity, Status, Verdict};

@@ -4,6 +4,16 @@
 
 use serde_json::Value;
 
+/// One text file of the workspace, as written (a Dockerfile, a saved
+/// scanner report): for the graders that read files, not manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFile {
+    /// The workspace-relative path, with `/` separators.
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
 /// One manifest document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KubeObject {

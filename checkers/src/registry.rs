@@ -102,8 +102,12 @@ pub struct Evidence<'a> {
     /// The workspace's Compose files (each parsed YAML document as an
     /// object, its `source` the file name); empty when there are none.
     pub compose: &'a [KubeObject],
-    /// What the Docker engine ran for this workspace, when it did.
+    /// What the Docker engine ran (and built) for this workspace, when it
+    /// did.
     pub live: Option<&'a LiveFacts>,
+    /// Every UTF-8 text file of the workspace but the answers file (a
+    /// Dockerfile, a saved scanner report), by workspace-relative path.
+    pub texts: &'a [crate::TextFile],
 }
 
 impl CheckSpec {

@@ -1095,6 +1095,7 @@ impl Engine {
             engine,
             services: out,
             probes: results,
+            images: seclab_checkers::image::BuiltImages::new(),
         })
     }
 }

@@ -1806,6 +1806,7 @@ mod tests {
             },
             services: [("app".to_string(), service)].into(),
             probes,
+            ..LiveFacts::default()
         }
     }
 

@@ -249,4 +249,7 @@ pub struct LiveFacts {
     pub services: BTreeMap<String, LiveService>,
     /// Every probe the lab's checks name, in lab order.
     pub probes: Vec<ProbeResult>,
+    /// The images seclab built for the lab, by the lab's name for them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: crate::image::BuiltImages,
 }
