@@ -5,30 +5,36 @@
 //!
 //! Nothing here blocks the loop: keys are read on their own thread; file
 //! I/O and grading run one at a time (so progress writes never race) on
-//! tokio's blocking pool; the workspace watcher (200 ms debounce, polling
-//! fallback) posts messages from its thread. The loop sleeps until a
-//! message arrives; it ticks (for the spinner) only while work is in
-//! flight.
+//! tokio's blocking pool; the engine probe and a demo run beside them (they
+//! write no progress), a demo posting each line as it comes; the workspace
+//! watcher (200 ms debounce, polling fallback) posts messages from its
+//! thread. The loop sleeps until a message arrives; it ticks (for the
+//! spinner) only while work is in flight.
+//!
+//! The Docker engine is connected once (at the probe, or at the first
+//! grading that needs it, whichever comes first) and shared: labs with
+//! Docker tasks are graded live, as `seclab check` grades them.
 
 use std::collections::VecDeque;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::app::{Availability, Effect, Graded, Model, Msg, update};
+use crate::app::{Availability, DemoEvent, Effect, Graded, Model, Msg, update};
 use crate::config;
 use crate::error::{EXIT_OK, Outcome};
 use crate::grade::{ANSWERS_FILE, Snapshot};
 use crate::lab::{Catalog, LabFiles};
 use crate::session::{
-    absolute, grade_snapshot, load_progress, record, record_answer, reset_workspace, reveal_hint,
-    start_workspace, workspace_of,
+    absolute, grade_snapshot_live, load_progress, record, record_answer, reset_workspace,
+    reveal_hint, start_workspace, workspace_of,
 };
+use crate::shell::docker::ImageMap;
 use crate::shell::watch;
 
 /// How often the spinner moves while work is in flight.
@@ -60,15 +66,52 @@ pub fn initial_model(catalog: Arc<Catalog>) -> anyhow::Result<Model> {
     Ok(m)
 }
 
+/// What the effects act on: the labs, and the Docker engine once connected.
+#[derive(Debug)]
+pub struct Shell {
+    /// The labs.
+    pub catalog: Arc<Catalog>,
+    /// Images to run instead of the ones labs name (`--image-map`).
+    pub image_map: ImageMap,
+    docker: Mutex<Option<crate::live::Docker>>,
+}
+
+impl Shell {
+    /// A shell on `catalog`, not connected yet.
+    pub fn new(catalog: Arc<Catalog>, image_map: ImageMap) -> Self {
+        Self {
+            catalog,
+            image_map,
+            docker: Mutex::new(None),
+        }
+    }
+
+    /// The engine: connected on first use and kept; a failure is tried
+    /// again next time (the student may start Docker meanwhile).
+    pub fn docker(&self) -> Result<crate::live::Docker, String> {
+        let mut slot = self
+            .docker
+            .lock()
+            .map_err(|_| "internal error: the engine's lock is poisoned".to_string())?;
+        if let Some(d) = slot.as_ref() {
+            return Ok(d.clone());
+        }
+        let d = crate::live::Docker::connect(self.image_map.clone()).map_err(|e| e.to_string())?;
+        *slot = Some(d.clone());
+        Ok(d)
+    }
+}
+
 /// Runs the TUI on `catalog` until the student quits.
-pub fn run(catalog: Catalog) -> anyhow::Result<Outcome> {
+pub fn run(catalog: Catalog, image_map: ImageMap) -> anyhow::Result<Outcome> {
     let catalog = Arc::new(catalog);
     let model = initial_model(Arc::clone(&catalog))?;
+    let shell = Arc::new(Shell::new(catalog, image_map));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
     let mut terminal = ratatui::try_init()?;
-    let result = rt.block_on(main_loop(&mut terminal, model, catalog));
+    let result = rt.block_on(main_loop(&mut terminal, model, shell));
     ratatui::restore();
     result.map(|()| Outcome(EXIT_OK))
 }
@@ -92,12 +135,12 @@ fn spawn_input(tx: UnboundedSender<Msg>) {
 async fn main_loop(
     terminal: &mut DefaultTerminal,
     mut m: Model,
-    catalog: Arc<Catalog>,
+    shell: Arc<Shell>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
     spawn_input(tx.clone());
     let (work_tx, work_rx) = unbounded_channel::<Effect>();
-    tokio::spawn(worker(work_rx, tx.clone(), catalog));
+    tokio::spawn(worker(work_rx, tx.clone(), Arc::clone(&shell)));
     let mut _watcher: Option<watch::Watcher> = None;
     let size = terminal.size()?;
     let mut pending: VecDeque<Msg> = VecDeque::from([Msg::Resize(size.width, size.height)]);
@@ -118,6 +161,16 @@ async fn main_loop(
                             }),
                         }
                     }
+                }
+                Effect::Probe => {
+                    let (shell, tx) = (Arc::clone(&shell), tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(Msg::Probed(probe(&shell)));
+                    });
+                }
+                Effect::Demo { lab, task } => {
+                    let (shell, tx) = (Arc::clone(&shell), tx.clone());
+                    tokio::task::spawn_blocking(move || run_demo(&shell, &lab, &task, &tx));
                 }
                 other => {
                     let _ = work_tx.send(other);
@@ -167,15 +220,11 @@ fn start_watch(m: &Model, lab: &str, tx: &UnboundedSender<Msg>) -> anyhow::Resul
 }
 
 /// Performs effects one at a time, off the loop, and posts their results.
-async fn worker(
-    mut rx: UnboundedReceiver<Effect>,
-    tx: UnboundedSender<Msg>,
-    catalog: Arc<Catalog>,
-) {
+async fn worker(mut rx: UnboundedReceiver<Effect>, tx: UnboundedSender<Msg>, shell: Arc<Shell>) {
     while let Some(effect) = rx.recv().await {
-        let catalog = Arc::clone(&catalog);
+        let shell = Arc::clone(&shell);
         let copy = effect.clone();
-        let msg = match tokio::task::spawn_blocking(move || perform(&catalog, &copy)).await {
+        let msg = match tokio::task::spawn_blocking(move || perform(&shell, &copy)).await {
             Ok(Ok(msg)) => Some(msg),
             Ok(Err(e)) => failed(&effect, format!("{e:#}")),
             Err(e) => failed(&effect, format!("internal error: {e}")),
@@ -225,20 +274,52 @@ fn failed(effect: &Effect, error: String) -> Option<Msg> {
             outcome: Err(error),
         },
         Effect::Probe => Msg::Probed(Availability::default()),
+        Effect::Demo { lab, task } => Msg::Demo {
+            lab,
+            task,
+            event: DemoEvent::Done(Err(error)),
+        },
         Effect::Watch { .. } | Effect::Quit => return None,
     })
 }
 
-/// What the machine offers. Docker: its socket (or `DOCKER_HOST`). A live
-/// cluster: not yet — the engine grades workspaces offline; cluster checks
+/// What the machine offers. Docker: an engine seclab can connect to (its
+/// version read), else why not. A live cluster: not yet — cluster checks
 /// say they are skipped.
-pub fn probe() -> Availability {
-    let docker = std::env::var_os("DOCKER_HOST").is_some_and(|h| !h.is_empty())
-        || Path::new("/var/run/docker.sock").exists();
+pub fn probe(shell: &Shell) -> Availability {
+    let docker = shell.docker();
     Availability {
-        docker,
+        docker: docker.is_ok(),
+        docker_problem: docker.err(),
         cluster: false,
     }
+}
+
+/// Runs a task's demo, posting each line and then its end.
+fn run_demo(shell: &Shell, lab: &str, task: &str, tx: &UnboundedSender<Msg>) {
+    let send = |event: DemoEvent| {
+        let _ = tx.send(Msg::Demo {
+            lab: lab.to_string(),
+            task: task.to_string(),
+            event,
+        });
+    };
+    let outcome = (|| -> anyhow::Result<()> {
+        let l = shell.catalog.get(lab)?;
+        let t = l
+            .spec
+            .task(task)
+            .ok_or_else(|| anyhow::anyhow!("lab `{lab}` has no task `{task}`"))?;
+        let d = shell.docker().map_err(anyhow::Error::msg)?;
+        let st = config::state_dir()?;
+        let (p, student) = load_progress(&st)?;
+        let root = absolute(&workspace_of(&p, lab))?;
+        crate::live::demo(&d, l, t, &student.id, &root, &mut |line| {
+            send(DemoEvent::Line(line));
+        })?;
+        Ok(())
+    })();
+    send(DemoEvent::Done(outcome.map_err(|e| format!("{e:#}"))));
 }
 
 fn workspace(lab: &str) -> anyhow::Result<PathBuf> {
@@ -252,7 +333,8 @@ fn progress_now() -> anyhow::Result<crate::progress::Progress> {
 }
 
 /// Performs one effect (blocking I/O); the same functions as the CLI's.
-pub fn perform(catalog: &Catalog, effect: &Effect) -> anyhow::Result<Msg> {
+pub fn perform(shell: &Shell, effect: &Effect) -> anyhow::Result<Msg> {
+    let catalog = &shell.catalog;
     let task_of = |lab: &crate::lab::Lab, id: &str| {
         lab.spec
             .task(id)
@@ -260,7 +342,7 @@ pub fn perform(catalog: &Catalog, effect: &Effect) -> anyhow::Result<Msg> {
             .ok_or_else(|| anyhow::anyhow!("lab `{}` has no task `{id}`", lab.spec.id))
     };
     Ok(match effect {
-        Effect::Probe => Msg::Probed(probe()),
+        Effect::Probe => Msg::Probed(probe(shell)),
         Effect::Grade { lab, tasks } => {
             let l = catalog.get(lab)?;
             let specs: Vec<_> = l
@@ -269,7 +351,18 @@ pub fn perform(catalog: &Catalog, effect: &Effect) -> anyhow::Result<Msg> {
                 .iter()
                 .filter(|t| tasks.contains(&t.id))
                 .collect();
-            let (results, snap) = grade_snapshot(l, &specs, &workspace(lab)?)?;
+            // Docker tasks are graded live when an engine answers (as
+            // `seclab check` does); else they say they are skipped.
+            let needs_docker = specs
+                .iter()
+                .any(|t| t.needs().contains(&seclab_checkers::Need::Docker));
+            let docker = if needs_docker {
+                shell.docker().ok()
+            } else {
+                None
+            };
+            let (results, snap) =
+                grade_snapshot_live(l, &specs, &workspace(lab)?, docker.as_ref())?;
             record(&config::state_dir()?, l, &results)?;
             Msg::Graded {
                 lab: lab.clone(),
@@ -346,7 +439,7 @@ pub fn perform(catalog: &Catalog, effect: &Effect) -> anyhow::Result<Msg> {
                 outcome: Ok(()),
             }
         }
-        Effect::Watch { .. } | Effect::Quit => {
+        Effect::Watch { .. } | Effect::Quit | Effect::Demo { .. } => {
             anyhow::bail!("{effect:?} is performed by the loop, not the worker")
         }
     })

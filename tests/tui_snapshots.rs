@@ -370,3 +370,39 @@ fn long_choices_hang_under_their_text() {
     );
     insta::assert_snapshot!("questions_long_choices", pane);
 }
+
+#[test]
+fn demo_window_streaming() {
+    use seclab::app::{Availability, DemoEvent, DemoLine};
+    let mut m = model();
+    update(
+        &mut m,
+        Msg::Probed(Availability {
+            docker: true,
+            docker_problem: None,
+            cluster: false,
+        }),
+    );
+    open(&mut m, "container-privileges", 0);
+    let task = m.current_task().map(|(_, t)| t.id.clone()).expect("task");
+    update(&mut m, ch('d'));
+    for l in [
+        DemoLine::Say("A default container keeps 14 of the kernel's 41 capabilities.".into()),
+        DemoLine::Command("docker run -d --name seclab-demo busybox:1.36 sleep 600".into()),
+        DemoLine::Command("docker exec seclab-demo sh -c 'grep Cap /proc/self/status'".into()),
+        DemoLine::Output("CapEff:\t00000000a80425fb".into()),
+        DemoLine::Note("CapEff: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP".into()),
+        DemoLine::Say("Privileged: every capability.".into()),
+        DemoLine::Refused("this engine cannot run privileged containers: unable to apply caps: operation not permitted".into()),
+    ] {
+        update(
+            &mut m,
+            Msg::Demo {
+                lab: "container-privileges".into(),
+                task: task.clone(),
+                event: DemoEvent::Line(l),
+            },
+        );
+    }
+    insta::assert_snapshot!(render(&m));
+}

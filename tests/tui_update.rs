@@ -451,6 +451,7 @@ fn tasks_needing_a_cluster_say_so_until_one_is_at_hand() {
         &mut m,
         Msg::Probed(seclab::app::Availability {
             docker: true,
+            docker_problem: None,
             cluster: true,
         }),
     );
@@ -620,4 +621,159 @@ fn r_in_a_task_view_resets_that_tasks_files_only() {
         "{:?}",
         m.notice
     );
+}
+
+mod demo {
+    use super::*;
+    use seclab::app::{Availability, DemoEvent, DemoLine};
+
+    const DOCKER_LAB: &str = "container-privileges";
+
+    fn docker(m: &mut seclab::app::Model, up: bool) {
+        update(
+            m,
+            Msg::Probed(Availability {
+                docker: up,
+                docker_problem: (!up).then(|| {
+                    "cannot reach the engine at /var/run/docker.sock; start Docker".into()
+                }),
+                cluster: false,
+            }),
+        );
+    }
+
+    fn line(m: &mut seclab::app::Model, task: &str, l: DemoLine) {
+        update(
+            m,
+            Msg::Demo {
+                lab: DOCKER_LAB.into(),
+                task: task.into(),
+                event: DemoEvent::Line(l),
+            },
+        );
+    }
+
+    #[test]
+    fn d_on_a_task_without_a_demo_says_so() {
+        let mut m = model();
+        open(&mut m, LAB, 0);
+        assert_eq!(update(&mut m, ch('d')), vec![]);
+        let n = m.notice.as_ref().expect("notice");
+        assert!(n.text.contains("has no demo"), "{}", n.text);
+        assert_eq!(m.overlay, None);
+    }
+
+    #[test]
+    fn d_without_an_engine_says_why_and_runs_nothing() {
+        let mut m = model();
+        docker(&mut m, false);
+        open(&mut m, DOCKER_LAB, 0);
+        assert_eq!(update(&mut m, ch('d')), vec![]);
+        let n = m.notice.as_ref().expect("notice");
+        assert!(n.error);
+        assert!(
+            n.text.contains("needs a Docker engine") && n.text.contains("start Docker"),
+            "{}",
+            n.text
+        );
+    }
+
+    #[test]
+    fn d_runs_the_demo_streams_its_lines_and_esc_closes_without_stopping_it() {
+        let mut m = model();
+        docker(&mut m, true);
+        open(&mut m, DOCKER_LAB, 0);
+        let task = m.current_task().map(|(_, t)| t.id.clone()).expect("task");
+        let effects = update(&mut m, ch('d'));
+        assert_eq!(
+            effects,
+            vec![Effect::Demo {
+                lab: DOCKER_LAB.into(),
+                task: task.clone()
+            }]
+        );
+        assert_eq!(m.overlay, Some(Overlay::Demo));
+        assert!(m.animating(), "the spinner turns while it runs");
+        line(&mut m, &task, DemoLine::Say("A default container".into()));
+        line(
+            &mut m,
+            &task,
+            DemoLine::Command("docker run --rm busybox:1.36".into()),
+        );
+        line(
+            &mut m,
+            &task,
+            DemoLine::Output("CapEff:\t00000000a80425fb".into()),
+        );
+        // A line of another task is not this demo's.
+        line(&mut m, "other", DemoLine::Output("stray".into()));
+        let d = m.demo.as_ref().expect("demo");
+        assert_eq!(d.lines.len(), 3);
+        assert!(d.running);
+        // Esc closes the window; the demo goes on; d shows it again
+        // without starting another.
+        update(&mut m, key(KeyCode::Esc));
+        assert_eq!(m.overlay, None);
+        assert_eq!(update(&mut m, ch('d')), vec![]);
+        assert_eq!(m.overlay, Some(Overlay::Demo));
+        update(
+            &mut m,
+            Msg::Demo {
+                lab: DOCKER_LAB.into(),
+                task: task.clone(),
+                event: DemoEvent::Done(Ok(())),
+            },
+        );
+        assert!(!m.demo.as_ref().expect("demo").running);
+        assert!(!m.animating());
+        assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("done")));
+        // Once done, d runs it afresh.
+        update(&mut m, key(KeyCode::Esc));
+        assert_eq!(update(&mut m, ch('d')).len(), 1);
+        assert!(m.demo.as_ref().expect("demo").lines.is_empty());
+    }
+
+    #[test]
+    fn the_window_follows_the_newest_line_until_scrolled_up() {
+        let mut m = model();
+        docker(&mut m, true);
+        open(&mut m, DOCKER_LAB, 0);
+        let task = m.current_task().map(|(_, t)| t.id.clone()).expect("task");
+        update(&mut m, ch('d'));
+        for i in 0..60 {
+            line(&mut m, &task, DemoLine::Output(format!("line {i}")));
+        }
+        let max = seclab::ui::demo_max_scroll(&m);
+        assert!(max > 0);
+        assert_eq!(m.demo.as_ref().expect("demo").scroll, max, "follows");
+        update(&mut m, key(KeyCode::Up));
+        let up = m.demo.as_ref().expect("demo").scroll;
+        assert_eq!(up, max - 1);
+        line(&mut m, &task, DemoLine::Output("more".into()));
+        assert_eq!(
+            m.demo.as_ref().expect("demo").scroll,
+            up,
+            "stays where the student is"
+        );
+        for _ in 0..5 {
+            update(&mut m, key(KeyCode::Down));
+        }
+        let max = seclab::ui::demo_max_scroll(&m);
+        assert_eq!(m.demo.as_ref().expect("demo").scroll, max);
+        line(&mut m, &task, DemoLine::Output("newest".into()));
+        assert_eq!(
+            m.demo.as_ref().expect("demo").scroll,
+            seclab::ui::demo_max_scroll(&m),
+            "back at the end, it follows again"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_quits_from_the_demo_window() {
+        let mut m = model();
+        docker(&mut m, true);
+        open(&mut m, DOCKER_LAB, 0);
+        update(&mut m, ch('d'));
+        assert_eq!(update(&mut m, ctrl('c')), vec![Effect::Quit]);
+    }
 }

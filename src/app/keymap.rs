@@ -43,6 +43,8 @@ pub enum Action {
     Start,
     /// Reset the workspace (asks first).
     Reset,
+    /// Run the task's demo on the Docker engine, or show the last one.
+    Demo,
     /// Show or hide the key table.
     Help,
     /// Leave.
@@ -183,6 +185,7 @@ pub const BINDINGS: &[Binding] = &[
     b(Main, &[c('a')], Action::Answer, "answer the questions"),
     b(Main, &[c('s')], Action::Start, "start: make the workspace"),
     b(Main, &[c('r')], Action::Reset, "reset workspace (asks)"),
+    b(Main, &[c('d')], Action::Demo, "demo: show it on Docker"),
     b(Main, &[c('?')], Action::Help, "these keys"),
     b(Main, &[c('q')], Action::Quit, "quit"),
     b(Confirm, &[c('y')], Action::Yes, "yes"),

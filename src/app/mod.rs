@@ -9,6 +9,7 @@
 //! student can switch between the TUI and the CLI at any time.
 
 pub mod answer;
+pub mod demo;
 pub mod keymap;
 mod update;
 
@@ -22,18 +23,66 @@ use serde_json::Value;
 
 use crate::grade::TaskResult;
 use crate::lab::{Catalog, Lab, TaskSpec};
+pub use crate::live::DemoLine;
 use crate::progress::{Progress, TaskState};
 
 pub use answer::AnswerForm;
 pub use update::{HSCROLL_STEP, update};
 
 /// What the machine offers for grading, besides the workspace files.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Availability {
-    /// A Docker engine answers (its socket is there).
+    /// A Docker engine answers (seclab connected and read its version).
     pub docker: bool,
+    /// Why no engine answers, when none does (the connect error, with the
+    /// fix); `None` before the probe or when one answers.
+    pub docker_problem: Option<String>,
     /// The lab's cluster can be graded live.
     pub cluster: bool,
+}
+
+/// A task's demo (`d`): its lines as they stream from the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoRun {
+    /// The lab.
+    pub lab: String,
+    /// The task whose demo steps run.
+    pub task: String,
+    /// What came so far: sentences, commands, output, notes, refusals.
+    pub lines: Vec<DemoLine>,
+    /// Whether it still runs.
+    pub running: bool,
+    /// What stopped it, when it failed.
+    pub error: Option<String>,
+    /// Lines scrolled past at the top of the window.
+    pub scroll: u16,
+    /// Whether the window keeps the newest line in view (until the student
+    /// scrolls up).
+    pub follow: bool,
+}
+
+impl DemoRun {
+    /// A demo that is starting.
+    pub fn new(lab: &str, task: &str) -> Self {
+        Self {
+            lab: lab.to_string(),
+            task: task.to_string(),
+            lines: Vec::new(),
+            running: true,
+            error: None,
+            scroll: 0,
+            follow: true,
+        }
+    }
+}
+
+/// What a running demo reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoEvent {
+    /// One more line.
+    Line(DemoLine),
+    /// It ended: `Ok` when every step ran (or was refused and said so).
+    Done(Result<(), String>),
 }
 
 /// The two screens.
@@ -70,6 +119,8 @@ pub enum Overlay {
     },
     /// Answering a task's questions.
     Answer(AnswerForm),
+    /// The output of a task's demo ([`Model::demo`]).
+    Demo,
 }
 
 /// A one-line message in the status bar.
@@ -215,6 +266,15 @@ pub enum Msg {
         /// The lab whose workspace changed.
         lab: String,
     },
+    /// A line of a task's demo, or its end.
+    Demo {
+        /// The lab.
+        lab: String,
+        /// The task.
+        task: String,
+        /// What happened.
+        event: DemoEvent,
+    },
     /// The watcher could not start or reported an error.
     WatchFailed {
         /// The lab.
@@ -272,6 +332,14 @@ pub enum Effect {
         /// Choice labels, or the words of a text answer.
         value: Vec<String>,
     },
+    /// Run a task's demo steps on the Docker engine, streaming each line
+    /// back as a [`Msg::Demo`].
+    Demo {
+        /// The lab.
+        lab: String,
+        /// The task.
+        task: String,
+    },
     /// Watch this lab's workspace (`None`: stop watching).
     Watch {
         /// The lab.
@@ -324,6 +392,8 @@ pub struct Model {
     pub watching: Option<String>,
     /// The window over the screen, if any.
     pub overlay: Option<Overlay>,
+    /// The last demo started this session (shown by [`Overlay::Demo`]).
+    pub demo: Option<DemoRun>,
     /// The status-bar message, if any.
     pub notice: Option<Notice>,
     /// The terminal's size (columns, rows).
@@ -355,6 +425,7 @@ impl Model {
             busy: 0,
             watching: None,
             overlay: None,
+            demo: None,
             notice: None,
             size: (80, 24),
             frame: 0,

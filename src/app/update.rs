@@ -164,6 +164,7 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
             let tasks = all_tasks(m, &lab);
             grade(m, &lab, tasks)
         }
+        Msg::Demo { lab, task, event } => super::demo::on_event(m, &lab, &task, event),
         Msg::WatchFailed { lab, error: e } => {
             if m.watching.as_deref() == Some(lab.as_str()) {
                 m.watching = None;
@@ -243,6 +244,10 @@ fn on_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             }
         },
         Some(Overlay::Answer(form)) => on_form_key(m, form, key),
+        Some(Overlay::Demo) => {
+            let page = crate::ui::demo_page(m);
+            super::demo::on_key(m, key, page)
+        }
     }
 }
 
@@ -568,6 +573,14 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             m.overlay = Some(Overlay::Help);
             Vec::new()
         }
+        Action::Demo => {
+            let mut effects = Vec::new();
+            if !ensure_task_open(m, &mut effects) {
+                return effects;
+            }
+            effects.extend(super::demo::start(m));
+            effects
+        }
         Action::Quit => vec![Effect::Quit],
         Action::Prev
         | Action::Next
@@ -606,6 +619,13 @@ fn move_by(m: &mut Model, delta: i32) -> Vec<Effect> {
 
 /// Keeps the scroll offsets (down and sideways) within their content.
 fn clamp_scroll(m: &mut Model) {
+    let max_d = crate::ui::demo_max_scroll(m);
+    if let Some(d) = m.demo.as_mut() {
+        if d.follow || d.scroll >= max_d {
+            d.scroll = max_d;
+            d.follow = true;
+        }
+    }
     if m.screen != Screen::Task {
         return;
     }

@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         // The TUI in a terminal; the plain list in a pipe.
         None if crate::runtime::is_interactive() => {
             ctx.catalog.warn_broken();
-            crate::runtime::run(ctx.catalog)
+            crate::runtime::run(ctx.catalog, ctx.image_map)
         }
         None => student::list(&ctx, crate::cli::Output::Text, true),
         Some(Command::List { output }) => student::list(&ctx, output, false),

@@ -6,6 +6,7 @@
 //! with a hanging indent, or cut and scrolled sideways) and [`theme`]
 //! holds the styles (NO_COLOR: modifiers only).
 
+pub mod demo;
 pub mod flow;
 pub mod labs;
 pub mod markdown;
@@ -145,6 +146,16 @@ pub fn max_scroll(m: &Model, pane: Pane) -> u16 {
 pub fn max_hscroll(m: &Model, pane: Pane) -> u16 {
     let inner_w = pane_rect(m, pane).width.saturating_sub(2);
     flow::lay_out(&pane_lines(m, pane, inner_w), inner_w, 0).max_hscroll
+}
+
+/// A page of the demo window (for PgUp/PgDn).
+pub fn demo_page(m: &Model) -> u16 {
+    demo::page(m).saturating_sub(1).max(1)
+}
+
+/// How far the demo window can scroll down.
+pub fn demo_max_scroll(m: &Model) -> u16 {
+    demo::max_scroll(m)
 }
 
 /// `text` cut to `width` characters, with `…` when cut.

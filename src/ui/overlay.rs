@@ -60,6 +60,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
             );
         }
         Some(Overlay::Answer(form)) => answer(frame, area, form, theme),
+        Some(Overlay::Demo) => super::demo::draw(frame, area, m),
     }
 }
 

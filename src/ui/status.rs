@@ -75,7 +75,7 @@ pub fn height(m: &Model, area: Rect) -> u16 {
 /// lightest go first (`? keys`, which leads to all of them, stays).
 fn key_hints(m: &Model) -> Vec<(u8, String)> {
     let k = |a| key_for(Context::Main, a);
-    match m.screen {
+    let hints = match m.screen {
         Screen::Labs => vec![
             (2, "↑↓ move".to_string()),
             (6, "Enter open".to_string()),
@@ -93,6 +93,14 @@ fn key_hints(m: &Model) -> Vec<(u8, String)> {
             (6, format!("{} hint", k(Action::Hint))),
             (7, format!("{} answer", k(Action::Answer))),
             (
+                if m.current_task().is_some_and(|(_, t)| !t.demo.is_empty()) {
+                    4
+                } else {
+                    0
+                },
+                format!("{} demo", k(Action::Demo)),
+            ),
+            (
                 5,
                 format!(
                     "{} {}",
@@ -102,7 +110,9 @@ fn key_hints(m: &Model) -> Vec<(u8, String)> {
             ),
             (9, "? keys".to_string()),
         ],
-    }
+    };
+    // Weight 0: not for this task (`d` where there is no demo).
+    hints.into_iter().filter(|(w, _)| *w > 0).collect()
 }
 
 /// The hints that fit in `room` columns, joined.

@@ -63,6 +63,18 @@ pub fn lines(m: &Model, width: u16) -> Vec<FlowLine> {
         return Vec::new();
     };
     let mut lines = markdown::render(&lab.instructions(task), width, theme, m.no_color);
+    if !task.demo.is_empty() {
+        let steps = task.demo.len();
+        lines.push(FlowLine::blank());
+        lines.push(FlowLine::plain(Span::styled(
+            format!(
+                "Demo: press {} to run it on your Docker engine ({steps} step{}); it shows each command and its output.",
+                key_for(Context::Main, Action::Demo),
+                if steps == 1 { "" } else { "s" }
+            ),
+            theme.hint(),
+        )));
+    }
     let questions = crate::session::questions(task);
     if !questions.is_empty() {
         lines.push(FlowLine::blank());
