@@ -42,6 +42,11 @@ impl Tmux {
 
     /// Waits until the screen contains `text`; panics with the screen.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_within(text, Duration::from_secs(20))
+    }
+
+    /// [`Tmux::wait_for`] with its own limit (the engine is slower).
+    fn wait_within(&self, text: &str, limit: Duration) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
@@ -49,7 +54,7 @@ impl Tmux {
                 return s;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(20),
+                start.elapsed() < limit,
                 "`{text}` never showed; the screen:\n{s}"
             );
             std::thread::sleep(Duration::from_millis(25));
@@ -207,6 +212,151 @@ fn student_completes_a_lab_in_the_tui_with_watch_mode() {
         text.contains("\"passed\"") && !text.contains("\"failed\""),
         "{text}"
     );
+}
+
+/// The image map from `tests/local-images.sh`, or why there is none.
+fn stand_ins() -> Result<String, String> {
+    let script = seclab_root().join("tests/local-images.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tests/local-images.sh cannot build the stand-ins: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    last.strip_prefix("SECLAB_IMAGE_MAP=")
+        .map(str::to_string)
+        .ok_or_else(|| format!("tests/local-images.sh printed no image map: {last:?}"))
+}
+
+/// On the real engine (`SECLAB_REQUIRE_DOCKER=1` in CI; else skipped when
+/// no engine answers): `d` shows a task's demo — its `docker run` and
+/// `docker exec` lines and their output — and `c` grades the Docker task
+/// live, failing at the start and passing with the solution's Compose file.
+#[test]
+fn demo_and_live_grading_on_the_engine() {
+    const DLAB: &str = "container-privileges";
+    let required = std::env::var("SECLAB_REQUIRE_DOCKER").as_deref() == Ok("1");
+    if !tmux_available() {
+        assert!(
+            !required && std::env::var("SECLAB_REQUIRE_TMUX").as_deref() != Ok("1"),
+            "tmux is required but not installed"
+        );
+        eprintln!("NOTICE: tmux is not installed; skipping the TUI demo test");
+        return;
+    }
+    let engine = seclab::shell::docker::block_on(seclab::shell::docker::Engine::connect());
+    let map = match (engine, stand_ins()) {
+        (Ok(Ok(_)), Ok(map)) => map,
+        (Ok(Err(e)), _) => {
+            assert!(
+                !required,
+                "Docker is required (SECLAB_REQUIRE_DOCKER=1): {e}"
+            );
+            eprintln!("SKIP: no Docker engine: {e}");
+            return;
+        }
+        (_, Err(e)) => {
+            assert!(
+                !required,
+                "Docker is required (SECLAB_REQUIRE_DOCKER=1): {e}"
+            );
+            eprintln!("SKIP: {e}");
+            return;
+        }
+        (Err(e), _) => panic!("{e}"),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let ws = dir.path().join("ws");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_seclab"));
+    let student = format!("e2e{}", std::process::id());
+    let script = format!(
+        "cd {dir}; env SECLAB_STATE_DIR={state} SECLAB_WORKSPACE={ws} SECLAB_STUDENT={student} \
+         SECLAB_IMAGE_MAP={map} {bin}; echo AFTER-EXIT; sleep 120",
+        dir = sh_quote(dir.path()),
+        state = sh_quote(&state),
+        ws = sh_quote(&ws),
+        map = sh_quote(Path::new(&map)),
+        bin = sh_quote(&bin),
+    );
+    let tmux = Tmux {
+        socket: format!("seclab-demo-{}", std::process::id()),
+    };
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success(), "tmux: {out:?}");
+    // The probe connects: the status line says docker ✓.
+    tmux.wait_within("docker ✓", Duration::from_secs(30));
+    // net-admin: the lab's row, then its second task.
+    let row = seclab::lab::Catalog::load(None)
+        .expect("labs")
+        .labs
+        .iter()
+        .take_while(|l| l.spec.id != DLAB)
+        .map(|l| l.spec.tasks.len() + 1)
+        .sum::<usize>()
+        + 2;
+    for _ in 0..row {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("net-admin");
+    tmux.wait_for("d demo");
+    tmux.keys(&["d"]);
+    let s = tmux.wait_within("— done", Duration::from_secs(90));
+    assert!(s.contains("$ docker run"), "the run line:\n{s}");
+    assert!(s.contains("$ docker exec"), "the exec lines:\n{s}");
+    // The last step adds NET_ADMIN back: `ip addr show` lists the address,
+    // and the decoded capabilities name it.
+    assert!(s.contains("192.0.2.1/32"), "its output:\n{s}");
+    assert!(s.contains("NET_ADMIN"), "the decoded capabilities:\n{s}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["s"]);
+    tmux.wait_for(&format!("started {DLAB}"));
+    tmux.keys(&["c"]);
+    tmux.wait_within("✗ failed", Duration::from_secs(120));
+    std::fs::copy(
+        seclab_root()
+            .join("labs")
+            .join(DLAB)
+            .join("solution/compose.yaml"),
+        ws.join("compose.yaml"),
+    )
+    .expect("copy the solution");
+    tmux.keys(&["c"]);
+    let s = tmux.wait_within("✓ passed", Duration::from_secs(120));
+    assert!(
+        s.lines().next().is_some_and(|l| l.contains("✓ passed")),
+        "net-admin passed live:\n{s}"
+    );
+    // The probe ran in the live container: the verdict shows it.
+    tmux.keys(&["q"]);
+    tmux.wait_for("AFTER-EXIT");
+    let stop = Command::new(&bin)
+        .args(["stop", DLAB])
+        .env("SECLAB_STATE_DIR", &state)
+        .env("SECLAB_STUDENT", &student)
+        .env("SECLAB_IMAGE_MAP", &map)
+        .output()
+        .expect("stop");
+    assert!(stop.status.success(), "{stop:?}");
 }
 
 fn seclab_root() -> PathBuf {
