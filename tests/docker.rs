@@ -871,3 +871,82 @@ fn stand_in_matches_the_lab_image_facts() {
         assert_eq!(r.stdout, "1777\n/usr/local/bin\n");
     });
 }
+
+/// `seclab doctor` against the engine: the engine line, each Docker lab's
+/// images present through the map, whether privileged containers run
+/// (refused here, with the engine's message), nothing left behind; with
+/// no engine at the address, a problem naming it and exit 1.
+#[test]
+fn doctor_reports_the_engine_the_images_and_privileged() {
+    with_engine("doctor", |engine, _lab, map| async move {
+        let bin = env!("CARGO_BIN_EXE_seclab");
+        let spec: Vec<String> = map
+            .pairs()
+            .iter()
+            .map(|(f, t)| format!("{f}={t}"))
+            .collect();
+        let spec = spec.join(",");
+        let out = Command::new(bin)
+            .args(["doctor", "--output", "json"])
+            .env("SECLAB_IMAGE_MAP", &spec)
+            .env_remove("DOCKER_HOST")
+            .output()
+            .expect("doctor runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<Value> = serde_json::from_str(&text).expect("json");
+        let messages: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
+        assert!(messages[0].starts_with("Docker engine "), "{messages:?}");
+        for lab in [
+            "container-privileges",
+            "container-internals",
+            "container-drift",
+        ] {
+            assert!(
+                messages
+                    .iter()
+                    .any(|m| m.starts_with(lab) && m.ends_with("is present")),
+                "{lab}: {messages:?}"
+            );
+        }
+        let facts = engine.facts().await.unwrap();
+        let privileged = messages
+            .iter()
+            .find(|m| m.starts_with("privileged containers: "))
+            .expect("a privileged line");
+        if !facts.rootless {
+            assert!(
+                privileged.contains("refused by this engine (")
+                    && privileged.contains("operation not permitted"),
+                "{privileged}"
+            );
+        }
+        let left = Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                "label=seclab.dev/lab=seclab-doctor",
+            ])
+            .output()
+            .expect("docker ps");
+        assert!(left.stdout.is_empty(), "doctor left a container");
+        // No engine at the address: a problem that names it, exit 1.
+        let out = Command::new(bin)
+            .args(["doctor"])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .output()
+            .expect("doctor runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("PROBLEM") && text.contains("/nonexistent/docker.sock"),
+            "{text}"
+        );
+    });
+}

@@ -235,6 +235,44 @@ pub fn new_lab(id: &str, dir: &Path) -> anyhow::Result<Outcome> {
     Ok(Outcome(EXIT_OK))
 }
 
+/// Whether the engine runs privileged containers, tried with the first
+/// lab image that is present (a container labelled as seclab's, removed at
+/// once). A refusal is no problem: the privileged steps say they are
+/// skipped, with the engine's message.
+fn privileged_line(ctx: &Ctx, d: &crate::live::Docker) -> anyhow::Result<(bool, String)> {
+    use crate::shell::docker::block_on;
+    let mut present = None;
+    for image in ctx.catalog.labs.iter().flat_map(crate::live::images_of) {
+        let mapped = ctx.image_map.map(&image);
+        if block_on(d.engine.image_exists(&mapped))?? {
+            present = Some(mapped);
+            break;
+        }
+    }
+    let Some(image) = present else {
+        return Ok((
+            true,
+            "privileged containers: not tried (no lab image is present to try with)".into(),
+        ));
+    };
+    Ok(
+        match block_on(d.engine.privileged_refusal("seclab-doctor", &image))?? {
+            Some(msg) => (
+                true,
+                format!(
+                    "privileged containers: refused by this engine ({msg}); the privileged demo steps are skipped with that message, the quiz still counts"
+                ),
+            ),
+            None => (
+                true,
+                format!(
+                    "privileged containers: allowed (tried with {image}); the privileged demo runs"
+                ),
+            ),
+        },
+    )
+}
+
 /// `seclab doctor`: the Docker engine and the images each lab runs.
 pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
     let mut lines: Vec<(bool, String)> = Vec::new();
@@ -258,6 +296,9 @@ pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
             }
             if f.userns {
                 lines.push((true, "the engine remaps users (userns-remap): root in a container is an unprivileged uid on the host".into()));
+            }
+            if !f.rootless && !f.userns {
+                lines.push((true, "the engine is rootful without user remapping: root in a container is root on its host (what the labs show)".into()));
             }
         }
         Err(e) => lines.push((false, format!("{e}"))),
@@ -293,6 +334,9 @@ pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
                 )),
             }
         }
+    }
+    if let Ok(d) = &docker {
+        lines.push(privileged_line(ctx, d)?);
     }
     let ok = lines.iter().all(|(ok, _)| *ok);
     match output {
