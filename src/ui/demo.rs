@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::flow::{self, FlowLine};
+use super::markdown::expand_tabs;
 use super::theme::{Theme, spinner};
 use crate::app::{DemoLine, DemoRun, Model};
 
@@ -78,24 +79,6 @@ pub fn lines(d: &DemoRun, theme: Theme) -> Vec<FlowLine> {
     out
 }
 
-/// `text` with each tab replaced by the spaces to the next multiple of 8
-/// (as a terminal shows it; a tab itself would draw as nothing).
-fn expand_tabs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut col = 0usize;
-    for ch in text.chars() {
-        if ch == '\t' {
-            let n = 8 - col % 8;
-            out.extend(std::iter::repeat_n(' ', n));
-            col += n;
-        } else {
-            out.push(ch);
-            col += 1;
-        }
-    }
-    out
-}
-
 /// How far the window can scroll down.
 pub fn max_scroll(m: &Model) -> u16 {
     let Some(d) = &m.demo else { return 0 };
@@ -131,17 +114,4 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
             .block(block),
         r,
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::expand_tabs;
-
-    #[test]
-    fn tabs_expand_to_the_next_stop_of_eight() {
-        assert_eq!(expand_tabs("CapEff:\t0000"), "CapEff: 0000");
-        assert_eq!(expand_tabs("a\tb"), "a       b");
-        assert_eq!(expand_tabs("\t"), "        ");
-        assert_eq!(expand_tabs("12345678\tx"), "12345678        x");
-    }
 }

@@ -63,7 +63,7 @@ fn spans_text(spans: &[Span<'_>]) -> String {
 
 /// `line` with tabs expanded to the next multiple of [`TAB`] columns (a
 /// terminal cell cannot hold a tab).
-fn expand_tabs(line: &str) -> String {
+pub(crate) fn expand_tabs(line: &str) -> String {
     let mut out = String::new();
     let mut col = 0;
     for ch in line.chars() {
