@@ -260,14 +260,10 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 }
                 // Why there is no engine says more than "needs a Docker
                 // engine" (the connect error and its fix).
-                (Status::Skipped, _) => CaseOutcome::Skipped(
-                    match &live_problem {
-                        Some(p) if task.needs().contains(&seclab_checkers::Need::Docker) => {
-                            p.clone()
-                        }
-                        _ => result.skip_reasons().join("; "),
-                    },
-                ),
+                (Status::Skipped, _) => CaseOutcome::Skipped(match &live_problem {
+                    Some(p) if task.needs().contains(&seclab_checkers::Need::Docker) => p.clone(),
+                    _ => result.skip_reasons().join("; "),
+                }),
                 (Status::Pass, true) => CaseOutcome::Failed(if v.all_fail {
                     "passes in its start state: the student would get it for free".into()
                 } else {

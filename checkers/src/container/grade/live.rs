@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::super::compose;
 use super::super::{ChangeKind, LiveFacts, LiveService, ProbeCommand, ProbeResult, caps};
 use super::rules::under;
-use super::*;
+use super::{DriftCheck, ExitRule, ExitWord, ProbeCheck, find_compose};
 use crate::{KubeObject, Verdict};
 
 /// The reason a probe or drift check cannot be graded when the engine

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::super::compose::format_bytes;
 use super::super::{Mount, MountKind, RunConfig, caps};
-use super::*;
+use super::{CapRule, ContainerCheck, Failure, HostPathMode, HostPaths, Size, fail};
 use crate::runs::{ImageFacts, ImageUser, Images, facts_for};
 
 pub(super) fn failures(check: &ContainerCheck, rc: &RunConfig, images: &Images) -> Vec<Failure> {
