@@ -38,6 +38,24 @@ pub fn built_tag(lab: &str, name: &str, student: &str, original: bool) -> String
     format!("seclab-{}/{}:{tag}", clean(lab, false), clean(name, false))
 }
 
+/// A line of build output without terminal colour codes (`ESC[91m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl Engine {
     /// Builds `context` with the Dockerfile at `dockerfile` (relative to
     /// the context, its FROM lines mapped), tagged `tag`, labelled as the
@@ -63,7 +81,7 @@ impl Engine {
         let mut tail: Vec<String> = Vec::new();
         let built = self
             .build_file(context, dockerfile, tag, &labels, map, |line| {
-                tail.push(line);
+                tail.push(strip_ansi(&line));
                 if tail.len() > 8 {
                     tail.remove(0);
                 }
@@ -141,6 +159,11 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_codes_are_stripped() {
+        assert_eq!(strip_ansi("\u{1b}[91mTraceback\u{1b}[0m"), "Traceback");
+    }
 
     #[test]
     fn tags_are_per_lab_and_student() {
