@@ -138,7 +138,11 @@ fn needles_for(lab: &Lab, name: &str, student: &Student) -> Vec<Needle> {
             if i.image != name {
                 continue;
             }
-            if let Some(n) = i.no_secret.as_ref().and_then(|s| s.needle(&|f| student.flag(f))) {
+            if let Some(n) = i
+                .no_secret
+                .as_ref()
+                .and_then(|s| s.needle(&|f| student.flag(f)))
+            {
                 if !out.iter().any(|o| o.key == n.key) {
                     out.push(n);
                 }
@@ -205,10 +209,11 @@ fn build_original(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let files = crate::lab::validate::rendered(lab, "start/", student).map_err(|e| EngineError::Io {
-        path: lab.file_name("start/").into(),
-        message: e.to_string(),
-    })?;
+    let files =
+        crate::lab::validate::rendered(lab, "start/", student).map_err(|e| EngineError::Io {
+            path: lab.file_name("start/").into(),
+            message: e.to_string(),
+        })?;
     let dir = std::env::temp_dir().join(format!(
         "seclab-original-{}-{}-{}",
         std::process::id(),

@@ -120,7 +120,15 @@ async fn build(
     let dir = write(files);
     let tag = built_tag(lab_id, "menu-aggregator", variant, false);
     let built = engine
-        .build_for_lab(lab_id, "test", "menu-aggregator", dir.path(), "Dockerfile", &tag, map)
+        .build_for_lab(
+            lab_id,
+            "test",
+            "menu-aggregator",
+            dir.path(),
+            "Dockerfile",
+            &tag,
+            map,
+        )
         .await
         .expect("engine");
     let id = built.unwrap_or_else(|e| panic!("{variant} does not build: {e}"));
@@ -141,19 +149,30 @@ async fn build(
 
 async fn cleanup(engine: &Engine, lab_id: &str) {
     engine.remove_lab(lab_id).await.expect("remove_lab");
-    engine.remove_lab_images(lab_id).await.expect("remove images");
+    engine
+        .remove_lab_images(lab_id)
+        .await
+        .expect("remove images");
     let docker = bollard::Docker::connect_with_defaults().unwrap();
     let filter = HashMap::from([("label", vec![format!("{}={lab_id}", labels::LAB)])]);
     let left = docker
-        .list_images(Some(ListImagesOptionsBuilder::new().filters(&filter).build()))
+        .list_images(Some(
+            ListImagesOptionsBuilder::new().filters(&filter).build(),
+        ))
         .await
         .unwrap();
     assert!(
-        left.iter().all(|i| i.labels.get(labels::CACHE).is_some_and(|v| v == "true")),
+        left.iter()
+            .all(|i| i.labels.get(labels::CACHE).is_some_and(|v| v == "true")),
         "{lab_id}: images left: {left:?}"
     );
     // The stand-ins (seclab.dev/cache=true) are never removed.
-    assert!(engine.image_exists("seclab-local/python:3.11-slim-bookworm").await.unwrap());
+    assert!(
+        engine
+            .image_exists("seclab-local/python:3.11-slim-bookworm")
+            .await
+            .unwrap()
+    );
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -165,7 +184,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn the_start_image_runs_the_apps_tests_and_holds_the_deleted_secret() {
-    let Some(map) = map_or_skip("start") else { return };
+    let Some(map) = map_or_skip("start") else {
+        return;
+    };
     let lab = lab();
     let lab_id = format!("t{}-images-start", std::process::id());
     runtime().block_on(async {
@@ -187,7 +208,14 @@ fn the_start_image_runs_the_apps_tests_and_holds_the_deleted_secret() {
         let out = engine
             .exec(
                 &container_name(&lab_id, "unittest"),
-                &["python3".into(), "-m".into(), "unittest".into(), "discover".into(), "-s".into(), "app".into()],
+                &[
+                    "python3".into(),
+                    "-m".into(),
+                    "unittest".into(),
+                    "discover".into(),
+                    "-s".into(),
+                    "app".into(),
+                ],
                 None,
             )
             .await
@@ -197,7 +225,11 @@ fn the_start_image_runs_the_apps_tests_and_holds_the_deleted_secret() {
 
         // Root, and the history shows the COPY of the token and its rm.
         assert_eq!(img.user, "");
-        assert!(img.history.iter().any(|h| h.created_by.contains("rm -f /tmp/partner-api-token.txt")));
+        assert!(
+            img.history
+                .iter()
+                .any(|h| h.created_by.contains("rm -f /tmp/partner-api-token.txt"))
+        );
         let copied: Vec<usize> = img
             .layers
             .iter()
@@ -215,47 +247,106 @@ fn the_start_image_runs_the_apps_tests_and_holds_the_deleted_secret() {
         assert!(copied[0] < deleted[0]);
         // Gone from the container's view, found in the layer below.
         assert!(!final_fs(&img.layers).contains_key(FILE));
-        let hits: Vec<(Option<usize>, &str)> =
-            img.secrets.iter().map(|h| (h.layer, h.path.as_str())).collect();
+        let hits: Vec<(Option<usize>, &str)> = img
+            .secrets
+            .iter()
+            .map(|h| (h.layer, h.path.as_str()))
+            .collect();
         assert_eq!(hits, [(Some(copied[0]), "/tmp/partner-api-token.txt")]);
-        let v = grade_image(&check(), Some(&BuiltImages::from([("menu-aggregator".into(), img)])));
+        let v = grade_image(
+            &check(),
+            Some(&BuiltImages::from([("menu-aggregator".into(), img)])),
+        );
         let msgs: Vec<&str> = v.findings.iter().map(|f| f.message.as_str()).collect();
         assert!(msgs.iter().any(|m| m.contains("runs as root")), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("a later layer deletes it")), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("has a shell") && m.contains("/usr/bin/dash")), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("package manager") && m.contains("/usr/bin/apt-get")), "{msgs:#?}");
+        assert!(
+            msgs.iter().any(|m| m.contains("a later layer deletes it")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("has a shell") && m.contains("/usr/bin/dash")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("package manager") && m.contains("/usr/bin/apt-get")),
+            "{msgs:#?}"
+        );
         cleanup(&engine, &lab_id).await;
     });
 }
 
 #[test]
 fn the_hardened_image_passes_and_every_hiding_technique_is_caught() {
-    let Some(map) = map_or_skip("hardened") else { return };
+    let Some(map) = map_or_skip("hardened") else {
+        return;
+    };
     let lab = lab();
     let lab_id = format!("t{}-images-hiding", std::process::id());
     runtime().block_on(async {
         let engine = Engine::connect().await.expect("connect");
-        let solution = build(&engine, &lab_id, "solution", &files(&lab, &["solution/"]), &map).await;
+        let solution = build(
+            &engine,
+            &lab_id,
+            "solution",
+            &files(&lab, &["solution/"]),
+            &map,
+        )
+        .await;
         assert_eq!(solution.user, "65532");
         assert!(solution.secrets.is_empty(), "{:?}", solution.secrets);
-        let v = grade_image(&check(), Some(&BuiltImages::from([("menu-aggregator".into(), solution)])));
+        let v = grade_image(
+            &check(),
+            Some(&BuiltImages::from([("menu-aggregator".into(), solution)])),
+        );
         assert_eq!(v.status, Status::Pass, "{:#?}", v.findings);
 
         // Each way to hide the token, and where the check must find it.
         let cases = [
-            ("secret-removed-later", "/tmp/partner-api-token.txt", "a later layer deletes it"),
-            ("secret-moved", "/tmp/partner-api-token.txt", "a later layer deletes it"),
+            (
+                "secret-removed-later",
+                "/tmp/partner-api-token.txt",
+                "a later layer deletes it",
+            ),
+            (
+                "secret-moved",
+                "/tmp/partner-api-token.txt",
+                "a later layer deletes it",
+            ),
             ("secret-moved", "/tmp/.cache", "holds the flag layer-secret"),
-            ("secret-tarred", "/tmp/backup.tgz (in its member secrets/partner-api-token.txt)", "a later layer deletes it"),
-            ("secret-in-env", "in its config: Env PARTNER_API_TOKEN", "config"),
-            ("secret-as-build-arg", "in its config: history step", "ARG PARTNER_API_TOKEN="),
+            (
+                "secret-tarred",
+                "/tmp/backup.tgz (in its member secrets/partner-api-token.txt)",
+                "a later layer deletes it",
+            ),
+            (
+                "secret-in-env",
+                "in its config: Env PARTNER_API_TOKEN",
+                "config",
+            ),
+            (
+                "secret-as-build-arg",
+                "in its config: history step",
+                "ARG PARTNER_API_TOKEN=",
+            ),
         ];
         let mut built: HashMap<&str, Vec<String>> = HashMap::new();
         for (case, place, also) in cases {
             if !built.contains_key(case) {
                 let dir = format!("wrong/{case}/");
-                let img = build(&engine, &lab_id, case, &files(&lab, &["solution/", &dir]), &map).await;
-                let v = grade_image(&check(), Some(&BuiltImages::from([("menu-aggregator".into(), img)])));
+                let img = build(
+                    &engine,
+                    &lab_id,
+                    case,
+                    &files(&lab, &["solution/", &dir]),
+                    &map,
+                )
+                .await;
+                let v = grade_image(
+                    &check(),
+                    Some(&BuiltImages::from([("menu-aggregator".into(), img)])),
+                );
                 assert_eq!(v.status, Status::Fail, "{case}");
                 built.insert(case, v.findings.iter().map(|f| f.message.clone()).collect());
             }

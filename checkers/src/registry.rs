@@ -234,11 +234,9 @@ impl CheckSpec {
             CheckSpec::ServiceAccountToken(t) => crate::rbac::token::grade(t, ev.workspace),
             CheckSpec::Netpol(n) => crate::netpol::check::grade(n, ev.workspace),
             CheckSpec::Flag(f) if f.secret.is_none() => match (&f.seed, ev.seed) {
-                (Some(name), Some(who)) => crate::flag::grade(
-                    f,
-                    &who.flag(name),
-                    answer(&f.id).and_then(Value::as_str),
-                ),
+                (Some(name), Some(who)) => {
+                    crate::flag::grade(f, &who.flag(name), answer(&f.id).and_then(Value::as_str))
+                }
                 _ => Verdict::skipped("needs the student's seed to know the flag"),
             },
             CheckSpec::Flag(f) => {

@@ -15,6 +15,8 @@ use crate::{Finding, Verdict};
 /// An `image:` check as written in lab.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// Each bool is one independent property a lab author switches on in YAML.
+#[allow(clippy::struct_excessive_bools)]
 pub struct ImageCheck {
     /// The image, by the name the lab's `build:` gives it.
     pub image: String,
@@ -97,7 +99,10 @@ pub fn grade_image(check: &ImageCheck, images: Option<&BuiltImages>) -> Verdict 
     let mut findings = Vec::new();
     if check.non_root && is_root_user(&img.user) {
         findings.push(Finding::error(if img.user.is_empty() {
-            format!("image {} runs as root: its config sets no USER", check.image)
+            format!(
+                "image {} runs as root: its config sets no USER",
+                check.image
+            )
         } else {
             format!("image {} runs as root: USER is `{}`", check.image, img.user)
         }));
@@ -190,8 +195,7 @@ fn secret_findings(check: &ImageCheck, spec: &SecretSpec, img: &BuiltImage) -> V
 }
 
 /// The reason image checks give without a Docker engine.
-pub const NO_ENGINE: &str =
-    "needs a Docker engine to build the image; offline it cannot be graded";
+pub const NO_ENGINE: &str = "needs a Docker engine to build the image; offline it cannot be graded";
 
 #[cfg(test)]
 mod tests {
@@ -292,9 +296,16 @@ mod tests {
         let msgs: Vec<&str> = v.findings.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(msgs.len(), 5, "{msgs:#?}");
         assert_eq!(msgs[0], "image app runs as root: USER is `root`");
-        assert!(msgs[1].contains("layer 0, made by `COPY file:abc in /tmp/t`: /tmp/t"), "{}", msgs[1]);
+        assert!(
+            msgs[1].contains("layer 0, made by `COPY file:abc in /tmp/t`: /tmp/t"),
+            "{}",
+            msgs[1]
+        );
         assert!(msgs[1].contains("a later layer deletes it"), "{}", msgs[1]);
-        assert_eq!(msgs[2], "image app is 30.0 MiB, not smaller than the original's 20.0 MiB");
+        assert_eq!(
+            msgs[2],
+            "image app is 30.0 MiB, not smaller than the original's 20.0 MiB"
+        );
         assert_eq!(msgs[3], "image app has a shell: /usr/bin/dash");
         assert_eq!(msgs[4], "image app has a package manager: /usr/bin/apt-get");
     }
@@ -308,6 +319,9 @@ mod tests {
             ..BuiltImage::default()
         };
         let v = grade_image(&check(), Some(&images(img)));
-        assert_eq!(v.findings[0].message, "image app does not build: step 3: exit code 1");
+        assert_eq!(
+            v.findings[0].message,
+            "image app does not build: step 3: exit code 1"
+        );
     }
 }

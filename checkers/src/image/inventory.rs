@@ -83,7 +83,11 @@ pub enum Entry {
 pub fn normalise(path: &str) -> String {
     let mut p = path.trim_start_matches("./").trim_start_matches('/');
     p = p.trim_end_matches('/');
-    if p == "." { String::new() } else { p.to_string() }
+    if p == "." {
+        String::new()
+    } else {
+        p.to_string()
+    }
 }
 
 /// Reads a layer entry's path: a whiteout, an opaque marker or a path.
@@ -199,7 +203,8 @@ pub fn programs(fs: &BTreeMap<String, LayerFile>, names: &[&str]) -> Vec<String>
     for dir in BIN_DIRS {
         for name in names {
             let path = format!("{dir}/{name}");
-            if resolve(fs, &path).is_some_and(|f| matches!(f.kind, FileKind::File | FileKind::Hardlink(_)))
+            if resolve(fs, &path)
+                .is_some_and(|f| matches!(f.kind, FileKind::File | FileKind::Hardlink(_)))
             {
                 out.push(format!("/{path}"));
             }
@@ -232,7 +237,10 @@ mod tests {
 
     #[test]
     fn whiteouts_and_opaque_dirs() {
-        assert_eq!(classify("./tmp/.wh.token"), Entry::Deleted("tmp/token".into()));
+        assert_eq!(
+            classify("./tmp/.wh.token"),
+            Entry::Deleted("tmp/token".into())
+        );
         assert_eq!(classify(".wh.etc"), Entry::Deleted("etc".into()));
         assert_eq!(classify("app/.wh..wh..opq"), Entry::Opaque("app".into()));
         assert_eq!(classify("/usr/bin/"), Entry::Path("usr/bin".into()));
@@ -241,7 +249,12 @@ mod tests {
     #[test]
     fn deletions_hide_lower_layers() {
         let lower = Layer {
-            files: vec![file("tmp/token"), file("app/a"), file("app/b"), file("keep")],
+            files: vec![
+                file("tmp/token"),
+                file("app/a"),
+                file("app/b"),
+                file("keep"),
+            ],
             ..Layer::default()
         };
         let upper = Layer {
@@ -259,7 +272,11 @@ mod tests {
     #[test]
     fn shells_through_merged_usr_links() {
         let layer = Layer {
-            files: vec![link("bin", "usr/bin"), file("usr/bin/dash"), link("usr/bin/sh", "dash")],
+            files: vec![
+                link("bin", "usr/bin"),
+                file("usr/bin/dash"),
+                link("usr/bin/sh", "dash"),
+            ],
             ..Layer::default()
         };
         let fs = final_fs(std::slice::from_ref(&layer));

@@ -50,7 +50,11 @@ impl SecretSpec {
     /// What is wrong with it: not exactly one of flag, literal, regex, or
     /// a regex that does not compile.
     pub fn problem(&self) -> Option<String> {
-        let set = [self.flag.is_some(), self.literal.is_some(), self.regex.is_some()];
+        let set = [
+            self.flag.is_some(),
+            self.literal.is_some(),
+            self.regex.is_some(),
+        ];
         if set.iter().filter(|s| **s).count() != 1 {
             return Some("no_secret needs exactly one of flag, literal, regex".into());
         }
@@ -115,7 +119,11 @@ pub struct SecretHit {
 }
 
 /// Searches the config's Env and the history's instructions.
-pub fn search_config(needles: &[Needle], env: &[String], history: &[HistoryStep]) -> Vec<SecretHit> {
+pub fn search_config(
+    needles: &[Needle],
+    env: &[String],
+    history: &[HistoryStep],
+) -> Vec<SecretHit> {
     let mut out = Vec::new();
     for n in needles {
         for e in env {
@@ -145,7 +153,10 @@ pub fn search_config(needles: &[Needle], env: &[String], history: &[HistoryStep]
 
 /// An instruction cut to 60 characters, the secret's part not shown whole.
 fn short(s: &str) -> String {
-    let s = s.trim_start_matches("/bin/sh -c ").trim_start_matches("#(nop) ").trim();
+    let s = s
+        .trim_start_matches("/bin/sh -c ")
+        .trim_start_matches("#(nop) ")
+        .trim();
     let mut out: String = s.chars().take(60).collect();
     if s.chars().count() > 60 {
         out.push('…');

@@ -22,7 +22,13 @@ pub fn built_tag(lab: &str, name: &str, student: &str, original: bool) -> String
     let clean = |s: &str, tag: bool| -> String {
         s.chars()
             .map(|c| {
-                if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.' || (tag && c == '_') || (tag && c.is_ascii_uppercase()) {
+                if c.is_ascii_lowercase()
+                    || c.is_ascii_digit()
+                    || c == '-'
+                    || c == '.'
+                    || (tag && c == '_')
+                    || (tag && c.is_ascii_uppercase())
+                {
                     c
                 } else {
                     '-'
@@ -119,7 +125,8 @@ impl Engine {
         let mut archive = Vec::new();
         let mut stream = self.docker.export_image(reference);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| EngineError::docker(format!("save image {reference}"), &e))?;
+            let chunk =
+                chunk.map_err(|e| EngineError::docker(format!("save image {reference}"), &e))?;
             archive.extend_from_slice(&chunk);
         }
         let saved = read_saved(&archive, needles).map_err(|message| EngineError::Docker {
@@ -128,14 +135,26 @@ impl Engine {
         })?;
         Ok(BuiltImage {
             name: name.to_owned(),
-            id: inspect.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            id: inspect
+                .get("Id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             tags: inspect
                 .get("RepoTags")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             user: saved.user,
-            size: inspect.get("Size").and_then(Value::as_u64).unwrap_or_default(),
+            size: inspect
+                .get("Size")
+                .and_then(Value::as_u64)
+                .unwrap_or_default(),
             env: saved.env,
             history: saved.history,
             layers: saved.layers,
@@ -146,10 +165,16 @@ impl Engine {
     }
 
     /// The image's id and size; `None` when there is no such image.
-    pub async fn image_id_size(&self, reference: &str) -> Result<Option<(String, u64)>, EngineError> {
+    pub async fn image_id_size(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(String, u64)>, EngineError> {
         Ok(self.image_inspect(reference).await?.map(|i| {
             (
-                i.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                i.get("Id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 i.get("Size").and_then(Value::as_u64).unwrap_or_default(),
             )
         }))

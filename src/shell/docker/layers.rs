@@ -82,7 +82,12 @@ pub fn read_saved(archive: &[u8], needles: &[Needle]) -> Result<Saved, String> {
         env: config
             .pointer("/config/Env")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         history: config
             .get("history")
@@ -95,7 +100,10 @@ pub fn read_saved(archive: &[u8], needles: &[Needle]) -> Result<Saved, String> {
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_string(),
-                        empty_layer: h.get("empty_layer").and_then(Value::as_bool).unwrap_or(false),
+                        empty_layer: h
+                            .get("empty_layer")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
                     })
                     .collect()
             })
@@ -105,10 +113,19 @@ pub fn read_saved(archive: &[u8], needles: &[Needle]) -> Result<Saved, String> {
     let diff_ids: Vec<String> = config
         .pointer("/rootfs/diff_ids")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     // Each step that made a layer, in order (an imported image has none).
-    let mut steps = saved.history.iter().filter(|h| !h.empty_layer).map(|h| h.created_by.clone());
+    let mut steps = saved
+        .history
+        .iter()
+        .filter(|h| !h.empty_layer)
+        .map(|h| h.created_by.clone());
     let layer_names: Vec<&str> = first
         .get("Layers")
         .and_then(Value::as_array)
@@ -167,7 +184,11 @@ fn read_layer(
     let mut archive = tar::Archive::new(bytes);
     for entry in archive.entries().map_err(|e| e.to_string())? {
         let mut entry = entry.map_err(|e| e.to_string())?;
-        let raw = entry.path().map_err(|e| e.to_string())?.to_string_lossy().into_owned();
+        let raw = entry
+            .path()
+            .map_err(|e| e.to_string())?
+            .to_string_lossy()
+            .into_owned();
         let path = match classify(&raw) {
             Entry::Deleted(p) => {
                 layer.deleted.push(p);
@@ -198,7 +219,11 @@ fn read_layer(
         };
         let file = LayerFile {
             path: path.clone(),
-            size: if kind == FileKind::File { header.size().unwrap_or(0) } else { 0 },
+            size: if kind == FileKind::File {
+                header.size().unwrap_or(0)
+            } else {
+                0
+            },
             mode: header.mode().unwrap_or(0) & 0o7777,
             uid: header.uid().unwrap_or(0),
             gid: header.gid().unwrap_or(0),
@@ -206,7 +231,9 @@ fn read_layer(
         };
         if file.kind == FileKind::File && !needles.is_empty() && file.size <= MAX_SEARCHED {
             let mut content = Vec::new();
-            entry.read_to_end(&mut content).map_err(|e| format!("{path}: {e}"))?;
+            entry
+                .read_to_end(&mut content)
+                .map_err(|e| format!("{path}: {e}"))?;
             search_file(&content, &path, layer.index, needles, hits);
         }
         layer.files.push(file);
@@ -215,7 +242,13 @@ fn read_layer(
 }
 
 /// Searches a file, and the members of a gzip or tar file one level deep.
-fn search_file(content: &[u8], path: &str, layer: usize, needles: &[Needle], hits: &mut Vec<SecretHit>) {
+fn search_file(
+    content: &[u8],
+    path: &str,
+    layer: usize,
+    needles: &[Needle],
+    hits: &mut Vec<SecretHit>,
+) {
     let mut hit = |n: &Needle, member: Option<String>| {
         hits.push(SecretHit {
             key: n.key.clone(),
@@ -227,7 +260,11 @@ fn search_file(content: &[u8], path: &str, layer: usize, needles: &[Needle], hit
     for n in needles.iter().filter(|n| n.found_in(content)) {
         hit(n, None);
     }
-    let gunzipped = if is_gzip(content) { gunzip(content).ok() } else { None };
+    let gunzipped = if is_gzip(content) {
+        gunzip(content).ok()
+    } else {
+        None
+    };
     if let Some(g) = &gunzipped {
         if !is_tar(g) {
             for n in needles.iter().filter(|n| n.found_in(g)) {
@@ -240,7 +277,9 @@ fn search_file(content: &[u8], path: &str, layer: usize, needles: &[Needle], hit
         return;
     }
     let mut archive = tar::Archive::new(inner);
-    let Ok(entries) = archive.entries() else { return };
+    let Ok(entries) = archive.entries() else {
+        return;
+    };
     for entry in entries {
         let Ok(mut entry) = entry else { return };
         if !entry.header().entry_type().is_file() {
@@ -251,7 +290,11 @@ fn search_file(content: &[u8], path: &str, layer: usize, needles: &[Needle], hit
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut bytes = Vec::new();
-        if (&mut entry).take(MAX_SEARCHED).read_to_end(&mut bytes).is_err() {
+        if (&mut entry)
+            .take(MAX_SEARCHED)
+            .read_to_end(&mut bytes)
+            .is_err()
+        {
             return;
         }
         for n in needles.iter().filter(|n| n.found_in(&bytes)) {
@@ -298,7 +341,10 @@ mod tests {
         let l0 = tar_of(&[("tmp/token", b"x TOPSECRET y"), ("app/run.py", b"print()")]);
         let l1 = tar_of(&[("tmp/.wh.token", b""), ("srv/.wh..wh..opq", b"")]);
         let inner = tar_of(&[("deep/key.txt", b"TOPSECRET")]);
-        let l2 = gzip(&tar_of(&[("backup.tgz", &gzip(&inner)), ("note.gz", &gzip(b"TOPSECRET"))]));
+        let l2 = gzip(&tar_of(&[
+            ("backup.tgz", &gzip(&inner)),
+            ("note.gz", &gzip(b"TOPSECRET")),
+        ]));
         let config = serde_json::json!({
             "config": {"User": "65532", "Env": ["PATH=/bin", "T=TOPSECRET"]},
             "history": [
@@ -325,7 +371,10 @@ mod tests {
         assert_eq!(saved.layers[1].deleted, ["tmp/token"]);
         assert_eq!(saved.layers[1].opaque, ["srv"]);
         let f = &saved.layers[0].files[0];
-        assert_eq!((f.path.as_str(), f.size, f.mode, f.uid), ("tmp/token", 13, 0o640, 1000));
+        assert_eq!(
+            (f.path.as_str(), f.size, f.mode, f.uid),
+            ("tmp/token", 13, 0o640, 1000)
+        );
         let hits: Vec<(Option<usize>, &str, Option<&str>)> = saved
             .secrets
             .iter()
@@ -346,6 +395,10 @@ mod tests {
     fn a_broken_archive_is_an_error() {
         assert!(read_saved(b"not a tar", &[]).is_err());
         let no_manifest = tar_of(&[("x", b"y")]);
-        assert!(read_saved(&no_manifest, &[]).unwrap_err().contains("manifest.json"));
+        assert!(
+            read_saved(&no_manifest, &[])
+                .unwrap_err()
+                .contains("manifest.json")
+        );
     }
 }
