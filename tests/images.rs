@@ -175,6 +175,21 @@ async fn cleanup(engine: &Engine, lab_id: &str) {
     );
 }
 
+/// Removes the lab's containers and images even when a test fails.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let lab = self.0.clone();
+        runtime().block_on(async {
+            if let Ok(engine) = Engine::connect().await {
+                let _ = engine.remove_lab(&lab).await;
+                let _ = engine.remove_lab_images(&lab).await;
+            }
+        });
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -189,6 +204,7 @@ fn the_start_image_runs_the_apps_tests_and_holds_the_deleted_secret() {
     };
     let lab = lab();
     let lab_id = format!("t{}-images-start", std::process::id());
+    let _cleanup = Cleanup(lab_id.clone());
     runtime().block_on(async {
         let engine = Engine::connect().await.expect("connect");
         let img = build(&engine, &lab_id, "start", &files(&lab, &[]), &map).await;
@@ -284,6 +300,7 @@ fn the_hardened_image_passes_and_every_hiding_technique_is_caught() {
     };
     let lab = lab();
     let lab_id = format!("t{}-images-hiding", std::process::id());
+    let _cleanup = Cleanup(lab_id.clone());
     runtime().block_on(async {
         let engine = Engine::connect().await.expect("connect");
         let solution = build(
