@@ -370,21 +370,24 @@ pub fn grade_task_with_images(
     cluster: Option<&[KubeObject]>,
     images: Option<&Images>,
 ) -> TaskResult {
-    grade_task_live(task, snap, images, cluster, None)
+    grade_task_live(task, snap, images, cluster, None, None)
 }
 
 /// [`grade_task_with_images`] with what the Docker shell found live for the
 /// workspace (containers' inspect output, probe results, changes), which
 /// the `probe` and `drift` checkers need and the `container` checker
-/// grades besides the Compose file.
+/// grades besides the Compose file. `seed`: who the lab's own flags are
+/// derived for (`flag: {seed: ...}` checks).
 pub fn grade_task_live(
     task: &TaskSpec,
     snap: &Snapshot,
     images: Option<&Images>,
     cluster: Option<&[KubeObject]>,
     docker: Option<&LiveFacts>,
+    seed: Option<seclab_checkers::flag::Seed<'_>>,
 ) -> TaskResult {
     let ev = Evidence {
+        seed,
         workspace: &snap.objects,
         answers: snap.task_answers(&task.id),
         cluster,

@@ -194,8 +194,10 @@ fn live_facts(
         }
         std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))?;
     }
-    let facts = crate::live::run(d, lab, "test", snap, &dir).map_err(|e| e.to_string());
-    let stopped = crate::live::stop(d, &lab.spec.id).map_err(|e| e.to_string());
+    let facts = crate::live::run(d, lab, &Student::test(), snap, &dir).map_err(|e| e.to_string());
+    // The built images stay for the next variant's build cache; they go
+    // when the lab is done.
+    let stopped = crate::live::stop_containers(d, &lab.spec.id).map_err(|e| e.to_string());
     let _ = std::fs::remove_dir_all(&dir);
     stopped?;
     facts
@@ -244,6 +246,10 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 Some(&lab.spec.images),
                 None,
                 facts.as_ref(),
+                Some(seclab_checkers::flag::Seed {
+                    seed: &student.seed,
+                    student: &student.id,
+                }),
             );
             let want_fail = v.all_fail || v.must_fail.contains(&task.id);
             let outcome = match (result.status, want_fail) {
@@ -279,6 +285,20 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 lab: lab.spec.id.clone(),
                 outcome,
             });
+        }
+    }
+    if let Mode::Live {
+        docker: Some(d), ..
+    } = mode
+    {
+        if live_lab && !lab.spec.build.is_empty() {
+            if let Err(e) = crate::live::stop(d, &lab.spec.id) {
+                cases.push(Case {
+                    name: format!("{}/cleanup", lab.spec.id),
+                    lab: lab.spec.id.clone(),
+                    outcome: CaseOutcome::Failed(format!("removing the lab's images: {e}")),
+                });
+            }
         }
     }
     Ok(cases)

@@ -3,15 +3,18 @@
 //! services are created through the Docker shell with seclab's labels,
 //! the probes the lab's checks name run in order, each container's changes
 //! are read, and everything becomes [`LiveFacts`] for the same pure graders
-//! that judge the files offline.
+//! that judge the files offline. Before that, the images the lab's
+//! `build:` names are built from the workspace (and, when asked, from the
+//! lab's pristine start files) and read layer by layer.
 
 use std::path::Path;
 
 use seclab_checkers::CheckSpec;
 use seclab_checkers::container::{LiveFacts, LiveService, ProbeCommand, RunConfig};
+use seclab_checkers::image::{BuiltImage, BuiltImages, Needle, Original};
 
 use crate::grade::Snapshot;
-use crate::lab::Lab;
+use crate::lab::{Lab, Student};
 use crate::shell::docker::{self, DemoEvent, DemoOutcome, Engine, EngineError, ImageMap};
 
 /// A connected engine with what seclab needs to run labs on it.
@@ -81,21 +84,25 @@ pub fn services_of(snap: &Snapshot) -> Vec<RunConfig> {
 pub fn run(
     d: &Docker,
     lab: &Lab,
-    student: &str,
+    student: &Student,
     snap: &Snapshot,
     workspace: &Path,
 ) -> Result<LiveFacts, EngineError> {
     let services = services_of(snap);
     let probes = probes_of(lab);
+    let (images, built_map) = build_images(d, lab, student, workspace)?;
+    let mut map = d.map.clone();
+    map.extend(&built_map);
     let mut facts = docker::block_on(d.engine.live_facts(
         &lab.spec.id,
-        student,
+        &student.id,
         &services,
         &probes,
         workspace,
-        &d.map,
+        &map,
         seclab_checkers::container::inspect::run_config,
     ))??;
+    facts.images = images;
     // Bind sources under the workspace read as the student wrote them.
     let ws = workspace.to_string_lossy();
     for live in facts.services.values_mut() {
@@ -111,9 +118,131 @@ pub fn run(
     Ok(facts)
 }
 
-/// Removes the lab's containers (those with its and the student's labels).
+/// Removes the lab's containers and volumes, and the images seclab built
+/// for it (never a `seclab.dev/cache` stand-in).
 pub fn stop(d: &Docker, lab: &str) -> Result<usize, EngineError> {
+    let containers = stop_containers(d, lab)?;
+    Ok(containers + docker::block_on(d.engine.remove_lab_images(lab))??)
+}
+
+/// Removes the lab's containers and volumes; its built images are kept.
+pub fn stop_containers(d: &Docker, lab: &str) -> Result<usize, EngineError> {
     Ok(docker::block_on(d.engine.remove_lab(lab))??.total())
+}
+
+/// The needles the lab's `image:` checks on image `name` search for.
+fn needles_for(lab: &Lab, name: &str, student: &Student) -> Vec<Needle> {
+    let mut out: Vec<Needle> = Vec::new();
+    for spec in lab.spec.tasks.iter().flat_map(|t| &t.checks) {
+        if let CheckSpec::Image(i) = spec {
+            if i.image != name {
+                continue;
+            }
+            if let Some(n) = i
+                .no_secret
+                .as_ref()
+                .and_then(|s| s.needle(&|f| student.flag(f)))
+            {
+                if !out.iter().any(|o| o.key == n.key) {
+                    out.push(n);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Builds the lab's `build:` images from the workspace (and the originals
+/// from the start files) and reads them. A build that fails is the
+/// image's `error`, not an `Err`. Returns the images and the map from
+/// each image's lab name to its tag (for Compose services).
+pub fn build_images(
+    d: &Docker,
+    lab: &Lab,
+    student: &Student,
+    workspace: &Path,
+) -> Result<(BuiltImages, ImageMap), EngineError> {
+    let mut images = BuiltImages::new();
+    let mut map = ImageMap::new();
+    let id = &lab.spec.id;
+    for spec in &lab.spec.build {
+        let tag = docker::built_tag(id, &spec.name, &student.id, false);
+        let context = workspace.join(&spec.context);
+        let built = docker::block_on(d.engine.build_for_lab(
+            id,
+            &student.id,
+            &spec.name,
+            &context,
+            &spec.dockerfile,
+            &tag,
+            &d.map,
+        ))??;
+        let mut image = match built {
+            Ok(_) => {
+                let needles = needles_for(lab, &spec.name, student);
+                docker::block_on(d.engine.built_image(&spec.name, &tag, &needles))??
+            }
+            Err(message) => BuiltImage {
+                name: spec.name.clone(),
+                error: Some(message),
+                ..BuiltImage::default()
+            },
+        };
+        if spec.original && image.error.is_none() {
+            image.original = build_original(d, lab, spec, student)?;
+        }
+        let _ = map.add(&format!("{}={tag}", spec.name));
+        images.insert(spec.name.clone(), image);
+    }
+    Ok((images, map))
+}
+
+/// Builds `spec` from the lab's start files, rendered for the student, in
+/// a scratch folder: its id and size, `None` when it does not build.
+fn build_original(
+    d: &Docker,
+    lab: &Lab,
+    spec: &crate::lab::model::BuildSpec,
+    student: &Student,
+) -> Result<Option<Original>, EngineError> {
+    let io = |path: &Path, e: &dyn std::fmt::Display| EngineError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let files =
+        crate::lab::validate::rendered(lab, "start/", student).map_err(|e| EngineError::Io {
+            path: lab.file_name("start/").into(),
+            message: e.to_string(),
+        })?;
+    let dir = std::env::temp_dir().join(format!(
+        "seclab-original-{}-{}-{}",
+        std::process::id(),
+        lab.spec.id,
+        spec.name
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, bytes) in &files {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, &e))?;
+        }
+        std::fs::write(&p, bytes).map_err(|e| io(&p, &e))?;
+    }
+    let tag = docker::built_tag(&lab.spec.id, &spec.name, &student.id, true);
+    let built = docker::block_on(d.engine.build_for_lab(
+        &lab.spec.id,
+        &student.id,
+        &spec.name,
+        &dir.join(&spec.context),
+        &spec.dockerfile,
+        &tag,
+        &d.map,
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    if built??.is_err() {
+        return Ok(None);
+    }
+    Ok(docker::block_on(d.engine.image_id_size(&tag))??.map(|(id, size)| Original { id, size }))
 }
 
 /// The images a lab runs: its image facts (not globs) and its demo steps'.

@@ -181,10 +181,12 @@ pub fn grade_snapshot_live(
                 .any(|t| t.needs().contains(&seclab_checkers::Need::Docker)) =>
         {
             let (_, student) = load_progress(&state()?)?;
-            Some(crate::live::run(d, lab, &student.id, &snap, root)?)
+            Some(crate::live::run(d, lab, &student, &snap, root)?)
         }
         _ => None,
     };
+    // Who the lab's own flags are derived for; none known, those skip.
+    let who = load_progress(&state()?).ok().map(|(_, s)| s);
     let stray = ws
         .get(crate::grade::ANSWERS_FILE)
         .and_then(|b| std::str::from_utf8(b).ok())
@@ -199,6 +201,10 @@ pub fn grade_snapshot_live(
                 Some(&lab.spec.images),
                 None,
                 facts.as_ref(),
+                who.as_ref().map(|s| seclab_checkers::flag::Seed {
+                    seed: &s.seed,
+                    student: &s.id,
+                }),
             );
             let mine: Vec<seclab_checkers::Finding> = stray
                 .iter()

@@ -3,15 +3,18 @@
 # packages, so tests and offline classrooms need no registry:
 #
 #   seclab-local/busybox:1.36   (stands in for busybox:1.36)
+#   seclab-local/python:3.11.4-bookworm, seclab-local/python:3.11-slim-bookworm,
+#   seclab-local/distroless-python3-debian12:nonroot (see python_images)
 #
 # Idempotent: an image that exists is kept. Each carries the label
 # seclab.dev/cache=true (kept between runs; seclab's cleanup never removes it).
 # The last line printed is the image map to use:
 #
-#   SECLAB_IMAGE_MAP=busybox:1.36=seclab-local/busybox:1.36
+#   SECLAB_IMAGE_MAP=busybox:1.36=seclab-local/busybox:1.36,python:...
 #
 # Exits non-zero with the reason when it cannot build (no Docker CLI or
-# engine, not Debian, busybox-static missing and not root).
+# engine, not Debian, busybox-static or debootstrap missing and not root).
+# The Python stand-ins take about a minute and a half (debootstrap).
 set -euo pipefail
 
 die() {
@@ -69,6 +72,120 @@ EOF
         die "docker import of $tag failed"
 }
 
-busybox_image
+# --- Python stand-ins, all from one Debian bookworm minbase root + python3 ---
+#
+#   seclab-local/python:3.11.4-bookworm  (python:3.11.4-bookworm: the full
+#       image: shell, apt, dpkg, pip; root; CMD ["python3"])
+#   seclab-local/python:3.11-slim-bookworm  (python:3.11-slim-bookworm:
+#       shell, apt, dpkg, no compilers; root; CMD ["python3"])
+#   seclab-local/distroless-python3-debian12:nonroot
+#       (gcr.io/distroless/python3-debian12:nonroot: no shell, no apt or
+#       dpkg binaries, the package list as /var/lib/dpkg/status.d/<name>
+#       files like distroless, user 65532 "nonroot", WORKDIR /home/nonroot,
+#       ENTRYPOINT ["/usr/bin/python3.11"])
+#
+# Debian's python3 is 3.11.2 where the real images have their own build of
+# Python in /usr/local: the interpreter differs in patch level, the layout
+# (shell, package managers, users) is what the real image has.
+PY_FULL=seclab-local/python:3.11.4-bookworm
+PY_SLIM=seclab-local/python:3.11-slim-bookworm
+PY_DISTROLESS=seclab-local/distroless-python3-debian12:nonroot
+DEBIAN_MIRROR=${SECLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+PY_ENV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-echo "SECLAB_IMAGE_MAP=busybox:1.36=seclab-local/busybox:1.36"
+import_root() { # root tag change...
+    local root=$1 tag=$2
+    shift 2
+    local changes=()
+    for c in "$@" 'LABEL seclab.dev/cache=true'; do changes+=(--change "$c"); done
+    tar --numeric-owner -C "$root" -c . | docker import "${changes[@]}" - "$tag" >&2 ||
+        die "docker import of $tag failed"
+}
+
+python_images() {
+    if exists "$PY_FULL" && exists "$PY_SLIM" && exists "$PY_DISTROLESS"; then
+        echo "kept $PY_FULL, $PY_SLIM, $PY_DISTROLESS (exist)" >&2
+        return
+    fi
+    [ "$(id -u)" = 0 ] || die "building the Python stand-ins needs root (debootstrap, chroot)"
+    if ! command -v debootstrap >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || die "not Debian: cannot install debootstrap"
+        echo "installing debootstrap" >&2
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } >&2 ||
+            die "apt-get install debootstrap failed"
+    fi
+    local work
+    work=$(mktemp -d /tmp/seclab-py-images.XXXXXX)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$work'" RETURN
+    local started=$SECONDS
+    echo "debootstrap bookworm (minbase + python3) from $DEBIAN_MIRROR" >&2
+    debootstrap --variant=minbase --include=python3 bookworm "$work/base" "$DEBIAN_MIRROR" \
+        >"$work/debootstrap.log" 2>&1 || {
+        tail -n 20 "$work/debootstrap.log" >&2
+        die "debootstrap failed (log above)"
+    }
+    rm -rf "$work/base/var/cache/apt/archives/"*.deb "$work/base/var/lib/apt/lists/"*
+    echo "debootstrap took $((SECONDS - started)) s" >&2
+
+    if ! exists "$PY_SLIM"; then
+        echo "building $PY_SLIM" >&2
+        import_root "$work/base" "$PY_SLIM" "ENV PATH=$PY_ENV_PATH" 'ENV LANG=C.UTF-8' 'CMD ["python3"]'
+    fi
+
+    if ! exists "$PY_DISTROLESS"; then
+        echo "building $PY_DISTROLESS" >&2
+        local d="$work/distroless"
+        cp -a "$work/base" "$d"
+        # The package list as distroless keeps it: one status file per package.
+        mkdir -p "$d/var/lib/dpkg/status.d"
+        awk -v dir="$d/var/lib/dpkg/status.d" '
+            /^Package: / { name = $2 }
+            { block = block $0 "\n" }
+            /^$/ { if (name != "") printf "%s", block > (dir "/" name); close(dir "/" name); block = ""; name = "" }
+            END { if (name != "") printf "%s", block > (dir "/" name) }
+        ' "$d/var/lib/dpkg/status"
+        # No shell, no package manager, no perl: distroless has none of them.
+        rm -rf "$d"/usr/bin/{sh,bash,rbash,dash,bashbug} "$d"/usr/bin/apt* "$d"/usr/bin/dpkg* \
+            "$d"/usr/bin/perl* "$d"/usr/bin/debconf* "$d"/usr/sbin/dpkg* "$d"/usr/lib/apt \
+            "$d"/etc/apt "$d"/var/lib/apt "$d"/var/cache/apt "$d"/var/cache/debconf "$d"/var/lib/dpkg/info \
+            "$d"/var/lib/dpkg/status "$d"/var/lib/dpkg/status-old "$d"/var/lib/dpkg/available \
+            "$d"/usr/share/doc "$d"/usr/share/man "$d"/usr/share/info
+        echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >>"$d/etc/passwd"
+        echo 'nonroot:x:65532:' >>"$d/etc/group"
+        mkdir -p "$d/home/nonroot"
+        chown 65532:65532 "$d/home/nonroot"
+        import_root "$d" "$PY_DISTROLESS" "ENV PATH=$PY_ENV_PATH" \
+            'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' 'USER 65532' \
+            'WORKDIR /home/nonroot' 'ENTRYPOINT ["/usr/bin/python3.11"]'
+        rm -rf "$d"
+    fi
+
+    if ! exists "$PY_FULL"; then
+        echo "building $PY_FULL (+ pip)" >&2
+        local f="$work/base"
+        cp /etc/resolv.conf "$f/etc/resolv.conf"
+        chroot "$f" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip python-is-python3 ca-certificates' \
+            >"$work/pip.log" 2>&1 || {
+            tail -n 20 "$work/pip.log" >&2
+            die "installing pip into $PY_FULL failed (log above)"
+        }
+        rm -rf "$f/var/cache/apt/archives/"*.deb "$f/var/lib/apt/lists/"*
+        # The real image's pip installs into its own Python; Debian marks
+        # its Python as externally managed (PEP 668): lift that, as there.
+        rm -f "$f"/usr/lib/python3*/EXTERNALLY-MANAGED
+        # Trust what this machine trusts, so a build's `pip install` reaches
+        # the package index the way the host's pip does.
+        if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+            cat /etc/ssl/certs/ca-certificates.crt >"$f/etc/ssl/certs/ca-certificates.crt"
+        fi
+        : >"$f/etc/resolv.conf"
+        import_root "$f" "$PY_FULL" "ENV PATH=$PY_ENV_PATH" 'ENV LANG=C.UTF-8' 'CMD ["python3"]'
+    fi
+    echo "Python stand-ins took $((SECONDS - started)) s" >&2
+}
+
+busybox_image
+python_images
+
+echo "SECLAB_IMAGE_MAP=busybox:1.36=seclab-local/busybox:1.36,python:3.11.4-bookworm=$PY_FULL,python:3.11-slim-bookworm=$PY_SLIM,gcr.io/distroless/python3-debian12:nonroot=$PY_DISTROLESS"

@@ -38,7 +38,9 @@ pub struct SecretKey {
 }
 
 /// A `flag:` check as written in lab.yaml: the student submits a value
-/// found in the lab (with `seclab answer`), graded against the live Secret.
+/// found in the lab (with `seclab answer`), graded against the live Secret
+/// (`secret:`) or the lab's own flag for this student (`seed:`): exactly
+/// one of the two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagCheck {
@@ -47,7 +49,50 @@ pub struct FlagCheck {
     /// What the student is asked to find.
     pub question: String,
     /// The Secret whose value is the flag.
-    pub secret: SecretKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretKey>,
+    /// The name of a flag the lab plants itself (`flag(name="...")` in a
+    /// start template): its value for this student is the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
+}
+
+/// Who the flags are derived for: the class seed and the student id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seed<'a> {
+    /// The class (or personal) seed.
+    pub seed: &'a str,
+    /// The student id.
+    pub student: &'a str,
+}
+
+impl Seed<'_> {
+    /// This student's flag `name`.
+    pub fn flag(&self, name: &str) -> String {
+        derive(self.seed, self.student, name)
+    }
+}
+
+impl FlagCheck {
+    /// What is wrong with the check itself: not exactly one of `secret`, `seed`.
+    pub fn problem(&self) -> Option<String> {
+        match (&self.secret, &self.seed) {
+            (Some(_), None) | (None, Some(_)) => None,
+            _ => Some(format!(
+                "flag `{}` needs exactly one of secret (a Secret of the cluster) or seed (a flag the lab plants)",
+                self.id
+            )),
+        }
+    }
+
+    /// Where the truth comes from, for messages.
+    pub fn source(&self) -> String {
+        match (&self.secret, &self.seed) {
+            (Some(s), _) => format!("Secret {}/{} key {}", s.namespace, s.name, s.key),
+            (None, Some(name)) => format!("the flag the lab planted ({name})"),
+            (None, None) => "nothing".into(),
+        }
+    }
 }
 
 /// Compares a submitted flag with the true one in constant time.
@@ -59,8 +104,9 @@ pub fn grade(check: &FlagCheck, truth: &str, given: Option<&str>) -> Verdict {
         Verdict::pass()
     } else {
         Verdict::from_findings(vec![Finding::error(format!(
-            "`{}`: that is not the value of Secret {}/{} key {}",
-            check.id, check.secret.namespace, check.secret.name, check.secret.key
+            "`{}`: that is not the value of {}",
+            check.id,
+            check.source()
         ))])
     }
 }
@@ -94,11 +140,12 @@ mod tests {
         let c = FlagCheck {
             id: "password".into(),
             question: "?".into(),
-            secret: SecretKey {
+            secret: Some(SecretKey {
                 namespace: "n".into(),
                 name: "s".into(),
                 key: "k".into(),
-            },
+            }),
+            seed: None,
         };
         assert!(grade(&c, "abc", Some(" abc\n")).passed());
         assert!(!grade(&c, "abc", Some("abd")).passed());

@@ -58,6 +58,10 @@ pub enum CheckSpec {
     /// A service's container changes no path outside those allowed
     /// (`docker diff`; needs a Docker engine).
     Drift(crate::container::grade::DriftCheck),
+    /// An image seclab built from the workspace: non-root, no secret in
+    /// any layer, smaller than the original, no shell, no package manager
+    /// (needs a Docker engine).
+    Image(crate::image::grade::ImageCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -108,6 +112,8 @@ pub struct Evidence<'a> {
     /// Every UTF-8 text file of the workspace but the answers file (a
     /// Dockerfile, a saved scanner report), by workspace-relative path.
     pub texts: &'a [crate::TextFile],
+    /// Who the lab's own flags are derived for (`flag: {seed: ...}`).
+    pub seed: Option<crate::flag::Seed<'a>>,
 }
 
 impl CheckSpec {
@@ -127,6 +133,7 @@ impl CheckSpec {
             CheckSpec::Container(_) => "container",
             CheckSpec::Probe(_) => "probe",
             CheckSpec::Drift(_) => "drift",
+            CheckSpec::Image(_) => "image",
         }
     }
 
@@ -138,6 +145,7 @@ impl CheckSpec {
                 Source::Cluster => vec![Need::Cluster],
             },
             CheckSpec::Quiz(_) => vec![Need::Answers],
+            CheckSpec::Flag(f) if f.seed.is_some() => vec![Need::Answers],
             CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
             CheckSpec::Rbac(_)
             | CheckSpec::ServiceAccountToken(_)
@@ -147,7 +155,7 @@ impl CheckSpec {
             | CheckSpec::Netpol(_)
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_) => vec![Need::Workspace],
-            CheckSpec::Probe(_) | CheckSpec::Drift(_) => vec![Need::Docker],
+            CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Image(_) => vec![Need::Docker],
         }
     }
 
@@ -205,6 +213,7 @@ impl CheckSpec {
             CheckSpec::Container(c) => c.describe(),
             CheckSpec::Probe(p) => p.describe(),
             CheckSpec::Drift(d) => d.describe(),
+            CheckSpec::Image(i) => i.describe(),
         }
     }
 
@@ -224,6 +233,12 @@ impl CheckSpec {
             CheckSpec::Rbac(r) => crate::rbac::grade(r, ev.workspace),
             CheckSpec::ServiceAccountToken(t) => crate::rbac::token::grade(t, ev.workspace),
             CheckSpec::Netpol(n) => crate::netpol::check::grade(n, ev.workspace),
+            CheckSpec::Flag(f) if f.secret.is_none() => match (&f.seed, ev.seed) {
+                (Some(name), Some(who)) => {
+                    crate::flag::grade(f, &who.flag(name), answer(&f.id).and_then(Value::as_str))
+                }
+                _ => Verdict::skipped("needs the student's seed to know the flag"),
+            },
             CheckSpec::Flag(f) => {
                 let Some(objs) = ev.cluster else {
                     return Verdict::skipped(NO_CLUSTER);
@@ -232,10 +247,7 @@ impl CheckSpec {
                     Some(truth) => {
                         crate::flag::grade(f, &truth, answer(&f.id).and_then(Value::as_str))
                     }
-                    None => Verdict::fail(format!(
-                        "Secret {}/{} with key {} is not in the cluster",
-                        f.secret.namespace, f.secret.name, f.secret.key
-                    )),
+                    None => Verdict::fail(format!("{} is not in the cluster", f.source())),
                 }
             }
             CheckSpec::Pss(p) => crate::pss::check::grade_pss(p, ev.workspace),
@@ -247,6 +259,7 @@ impl CheckSpec {
             }
             CheckSpec::Probe(p) => crate::container::grade::grade_probe(p, ev.compose, ev.live),
             CheckSpec::Drift(d) => crate::container::grade::grade_drift(d, ev.compose, ev.live),
+            CheckSpec::Image(i) => crate::image::grade::grade_image(i, ev.live.map(|l| &l.images)),
         }
     }
 }
@@ -365,7 +378,7 @@ impl CheckSpec {
                         .collect(),
                 )
             }
-            CheckSpec::Probe(_) | CheckSpec::Drift(_) => Reads::default(),
+            CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Image(_) => Reads::default(),
         }
     }
 }
@@ -376,21 +389,22 @@ pub const NO_CLUSTER: &str = "needs the lab's running cluster; offline it cannot
 /// The value of a Secret key (from `stringData`, or `data` decoded).
 fn secret_value(objs: &[KubeObject], f: &FlagCheck) -> Option<String> {
     use base64::Engine as _;
+    let key = f.secret.as_ref()?;
     let secret = objs.iter().find(|o| {
         o.kind() == "Secret"
-            && o.name() == f.secret.name
-            && o.namespace() == Some(f.secret.namespace.as_str())
+            && o.name() == key.name
+            && o.namespace() == Some(key.namespace.as_str())
     })?;
     if let Some(s) = secret
         .value
-        .pointer(&format!("/stringData/{}", f.secret.key))
+        .pointer(&format!("/stringData/{}", key.key))
         .and_then(Value::as_str)
     {
         return Some(s.to_string());
     }
     let encoded = secret
         .value
-        .pointer(&format!("/data/{}", f.secret.key))?
+        .pointer(&format!("/data/{}", key.key))?
         .as_str()?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)

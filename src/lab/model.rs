@@ -52,6 +52,40 @@ pub struct LabSpec {
     /// each fact comes from (the image's Dockerfile or docs) in a comment.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub images: BTreeMap<String, ImageFacts>,
+    /// Images seclab builds from the workspace before grading (needs a
+    /// Docker engine): each tagged per lab and student
+    /// (`seclab-<lab>/<name>:<student>`), labelled as the lab's, FROM lines
+    /// rewritten by the image map. `image:` checks name them; a Compose
+    /// service runs one with `image: <name>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build: Vec<BuildSpec>,
+}
+
+/// An image seclab builds from the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSpec {
+    /// The lab's name for the image (`menu-aggregator`): what `image:`
+    /// checks and Compose services call it.
+    pub name: String,
+    /// The build context, a workspace folder (`.`: the workspace).
+    #[serde(default = "default_context")]
+    pub context: String,
+    /// The Dockerfile, relative to the context.
+    #[serde(default = "default_dockerfile")]
+    pub dockerfile: String,
+    /// Also build it from the lab's pristine start files, for comparisons
+    /// (`smaller_than_original`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub original: bool,
+}
+
+fn default_context() -> String {
+    ".".into()
+}
+
+fn default_dockerfile() -> String {
+    "Dockerfile".into()
 }
 
 /// One task of a lab.

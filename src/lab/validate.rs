@@ -242,7 +242,9 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             if !question_ids.insert(f.id.clone()) {
                 out.push(format!("duplicate question id `{}`", f.id));
             }
+            out.extend(f.problem());
         }
+        CheckSpec::Image(i) => out.extend(i.problem()),
         CheckSpec::Rbac(r) => {
             if let Err(e) = r.request() {
                 out.push(format!("rbac check: {e}"));

@@ -10,6 +10,8 @@
 //! [`RunConfig`] (the `to_config` argument of [`Engine::live_facts`]).
 
 mod body;
+mod images;
+mod layers;
 mod map;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +36,8 @@ use seclab_checkers::container::{
 };
 use serde_json::Value;
 
+pub use images::built_tag;
+pub use layers::{Saved, read_saved};
 pub use map::ImageMap;
 
 use body::{Owner, create_body};
@@ -846,12 +850,30 @@ impl Engine {
         tag: &str,
         labels: &BTreeMap<String, String>,
         map: &ImageMap,
+        progress: F,
+    ) -> Result<String, EngineError>
+    where
+        F: FnMut(String) + Send,
+    {
+        self.build_file(context, "Dockerfile", tag, labels, map, progress)
+            .await
+    }
+
+    /// [`Engine::build`] with the Dockerfile at `dockerfile`, a path
+    /// relative to the context.
+    pub async fn build_file<F>(
+        &self,
+        context: &Path,
+        dockerfile: &str,
+        tag: &str,
+        labels: &BTreeMap<String, String>,
+        map: &ImageMap,
         mut progress: F,
     ) -> Result<String, EngineError>
     where
         F: FnMut(String) + Send,
     {
-        let tar = tar_context(context, map)?;
+        let tar = tar_context_with(context, dockerfile, map)?;
         let mut labels: HashMap<String, String> =
             labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         // An image built FROM a stand-in inherits its `seclab.dev/cache=true`:
@@ -860,7 +882,7 @@ impl Engine {
             .entry(labels::CACHE.to_owned())
             .or_insert_with(|| "false".to_owned());
         let opts = BuildImageOptionsBuilder::new()
-            .dockerfile("Dockerfile")
+            .dockerfile(dockerfile)
             .t(tag)
             .rm(true)
             .forcerm(true)
@@ -1114,12 +1136,19 @@ fn check_api(found: &str) -> Result<(), EngineError> {
 }
 
 /// The build context as a tar archive, its Dockerfile's FROM lines mapped.
+#[cfg(test)]
 fn tar_context(context: &Path, map: &ImageMap) -> Result<Vec<u8>, EngineError> {
+    tar_context_with(context, "Dockerfile", map)
+}
+
+/// The build context as a tar archive, the Dockerfile at `name` (relative
+/// to the context) with its FROM lines mapped.
+fn tar_context_with(context: &Path, name: &str, map: &ImageMap) -> Result<Vec<u8>, EngineError> {
     let io = |path: &Path, e: &dyn std::fmt::Display| EngineError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let dockerfile = context.join("Dockerfile");
+    let dockerfile = context.join(name);
     let text = std::fs::read_to_string(&dockerfile).map_err(|e| io(&dockerfile, &e))?;
     let rewritten = map.rewrite_dockerfile(&text);
     let mut builder = tar::Builder::new(Vec::new());
@@ -1135,7 +1164,7 @@ fn tar_context(context: &Path, map: &ImageMap) -> Result<Vec<u8>, EngineError> {
         for entry in entries {
             let rel_path = rel.join(entry.file_name());
             let path = entry.path();
-            if rel_path == Path::new("Dockerfile") {
+            if rel_path == Path::new(name) {
                 continue;
             }
             let kind = entry.file_type().map_err(|e| io(&path, &e))?;
@@ -1156,7 +1185,7 @@ fn tar_context(context: &Path, map: &ImageMap) -> Result<Vec<u8>, EngineError> {
     header.set_mode(0o644);
     header.set_cksum();
     builder
-        .append_data(&mut header, "Dockerfile", rewritten.as_bytes())
+        .append_data(&mut header, name, rewritten.as_bytes())
         .map_err(|e| io(&dockerfile, &e))?;
     builder.into_inner().map_err(|e| io(context, &e))
 }
