@@ -1,0 +1,1 @@
+//! The `trivy_report` checker.
