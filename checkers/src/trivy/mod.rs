@@ -368,7 +368,12 @@ pub fn parse(path: &str, text: &str) -> Result<Report, ParseError> {
             .rfind(" at line ")
             .map_or(msg.as_str(), |i| &msg[..i])
             .to_string();
-        err(Some(e.line()), Some(e.column()), format!("{what}: {msg}"))
+        // serde_json counts an error at a line's start as column 0.
+        err(
+            Some(e.line()),
+            Some(e.column().max(1)),
+            format!("{what}: {msg}"),
+        )
     };
     let body = text.trim_start_matches('\u{feff}');
     let Some((offset, first)) = body.char_indices().find(|(_, c)| !c.is_whitespace()) else {
@@ -391,8 +396,8 @@ pub fn parse(path: &str, text: &str) -> Result<Report, ParseError> {
             })
         }
         '{' => {
-            let value: serde_json::Value = serde_json::from_str(body)
-                .map_err(|e| located(&e, "not valid JSON"))?;
+            let value: serde_json::Value =
+                serde_json::from_str(body).map_err(|e| located(&e, "not valid JSON"))?;
             if !REPORT_KEYS.iter().any(|k| value.get(k).is_some()) {
                 return Err(err(
                     Some(line),
@@ -428,11 +433,7 @@ pub fn parse(path: &str, text: &str) -> Result<Report, ParseError> {
 fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |l| l.chars().count())
-        + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
 
@@ -462,17 +463,29 @@ mod tests {
 
     #[test]
     fn wrong_types_are_located_at_the_value() {
-        let e = parse("r.json", "{\n\"SchemaVersion\": 2,\n\"Results\": \"none\"\n}").expect_err("type");
+        let e = parse(
+            "r.json",
+            "{\n\"SchemaVersion\": 2,\n\"Results\": \"none\"\n}",
+        )
+        .expect_err("type");
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("invalid type"), "{e}");
-        let e = parse("r.json", "{\"Results\": [{\"Vulnerabilities\": [{\"Severity\": 3}]}]}")
-            .expect_err("type");
+        let e = parse(
+            "r.json",
+            "{\"Results\": [{\"Vulnerabilities\": [{\"Severity\": 3}]}]}",
+        )
+        .expect_err("type");
         assert_eq!((e.line, e.col.is_some()), (Some(1), true), "{e}");
     }
 
     #[test]
     fn other_documents_are_shape_errors() {
-        assert!(parse("e.json", " \n").expect_err("empty").message.contains("empty"));
+        assert!(
+            parse("e.json", " \n")
+                .expect_err("empty")
+                .message
+                .contains("empty")
+        );
         let e = parse("c.yaml", "SchemaVersion: 2\nResults: []\n").expect_err("yaml");
         assert_eq!((e.line, e.col), (Some(1), Some(1)), "{e}");
         let e = parse("n.json", "\n  42").expect_err("number");

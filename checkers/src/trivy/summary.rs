@@ -151,7 +151,12 @@ mod tests {
         let r = parse("r.json", REPORT).expect("parses");
         let s = Summary::of("r.json", &r);
         assert_eq!(
-            (s.totals.critical, s.totals.low, s.totals.unknown, s.totals.total()),
+            (
+                s.totals.critical,
+                s.totals.low,
+                s.totals.unknown,
+                s.totals.total()
+            ),
             (1, 1, 1, 3)
         );
         assert_eq!((s.misconfigurations, s.secrets), (1, 1));
