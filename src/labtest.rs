@@ -210,7 +210,8 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
     // the same containers: run each set of files once.
     let mut ran: Vec<(LabFiles, seclab_checkers::container::LiveFacts)> = Vec::new();
     for v in variants(lab, &student)? {
-        let snap = Snapshot::from_files(&v.files);
+        let mut snap = Snapshot::from_files(&v.files);
+        snap.seed.clone_from(&student.seed);
         let mut key = v.files.clone();
         key.remove(crate::grade::ANSWERS_FILE);
         let (facts, live_problem) = match mode {

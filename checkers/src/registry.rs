@@ -58,6 +58,14 @@ pub enum CheckSpec {
     /// A service's container changes no path outside those allowed
     /// (`docker diff`; needs a Docker engine).
     Drift(crate::container::grade::DriftCheck),
+    /// The student's saved trivy JSON report is of the image seclab built
+    /// (schema version 2, `Metadata.ImageID` equal to the engine's image
+    /// ID) and has OS and language results.
+    TrivyReport(crate::trivy::check::TrivyReportCheck),
+    /// A question about the student's trivy report whose right answer is
+    /// computed from that report (critical_count, package_of_cve,
+    /// fixed_high_critical, layer_most_findings).
+    ReportQuestion(crate::trivy::check::ReportQuestionCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -108,6 +116,9 @@ pub struct Evidence<'a> {
     /// Every UTF-8 text file of the workspace but the answers file (a
     /// Dockerfile, a saved scanner report), by workspace-relative path.
     pub texts: &'a [crate::TextFile],
+    /// The student's seed, for questions that pick something per student
+    /// (`report_question: package_of_cve`); empty when no student is known.
+    pub seed: &'a str,
 }
 
 impl CheckSpec {
@@ -127,6 +138,8 @@ impl CheckSpec {
             CheckSpec::Container(_) => "container",
             CheckSpec::Probe(_) => "probe",
             CheckSpec::Drift(_) => "drift",
+            CheckSpec::TrivyReport(_) => "trivy_report",
+            CheckSpec::ReportQuestion(_) => "report_question",
         }
     }
 
@@ -148,6 +161,8 @@ impl CheckSpec {
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_) => vec![Need::Workspace],
             CheckSpec::Probe(_) | CheckSpec::Drift(_) => vec![Need::Docker],
+            CheckSpec::TrivyReport(_) => vec![Need::Workspace, Need::Docker],
+            CheckSpec::ReportQuestion(_) => vec![Need::Workspace, Need::Answers],
         }
     }
 
@@ -205,6 +220,8 @@ impl CheckSpec {
             CheckSpec::Container(c) => c.describe(),
             CheckSpec::Probe(p) => p.describe(),
             CheckSpec::Drift(d) => d.describe(),
+            CheckSpec::TrivyReport(t) => t.describe(),
+            CheckSpec::ReportQuestion(q) => q.describe(),
         }
     }
 
@@ -247,6 +264,10 @@ impl CheckSpec {
             }
             CheckSpec::Probe(p) => crate::container::grade::grade_probe(p, ev.compose, ev.live),
             CheckSpec::Drift(d) => crate::container::grade::grade_drift(d, ev.compose, ev.live),
+            CheckSpec::TrivyReport(t) => crate::trivy::check::grade_report(t, ev.texts, ev.live),
+            CheckSpec::ReportQuestion(q) => {
+                crate::trivy::check::grade_question(q, ev.texts, ev.seed, answer(&q.id))
+            }
         }
     }
 }
@@ -281,6 +302,9 @@ impl CheckSpec {
     /// What this check reads, given the workspace objects (those of the
     /// files that parsed). The rule, per checker:
     /// - `quiz`, `flag`: `answers.yaml` only (a flag also the cluster).
+    /// - `report_question`: `answers.yaml`, and its report (a text file it
+    ///   parses itself, reporting its own errors: no manifest objects).
+    /// - `trivy_report`: its report only (likewise).
     /// - `manifest` from the workspace, `pss`, `runs`, `secret_file`: the
     ///   objects that are the target; none found means `every_file` (the
     ///   target may be in a file that did not parse). `pss_namespace`: the first such object.
@@ -310,7 +334,7 @@ impl CheckSpec {
                 Source::Workspace => targets(m.target.find_in(m.namespace.as_deref(), workspace)),
                 Source::Cluster => Reads::default(),
             },
-            CheckSpec::Quiz(_) | CheckSpec::Flag(_) => Reads {
+            CheckSpec::Quiz(_) | CheckSpec::Flag(_) | CheckSpec::ReportQuestion(_) => Reads {
                 answers: true,
                 ..Reads::default()
             },
@@ -365,7 +389,9 @@ impl CheckSpec {
                         .collect(),
                 )
             }
-            CheckSpec::Probe(_) | CheckSpec::Drift(_) => Reads::default(),
+            CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::TrivyReport(_) => {
+                Reads::default()
+            }
         }
     }
 }

@@ -292,6 +292,13 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
         }
         CheckSpec::Container(c) => out.extend(c.problem()),
         CheckSpec::Probe(p) => out.extend(p.problem()),
+        CheckSpec::TrivyReport(t) => out.extend(t.problem()),
+        CheckSpec::ReportQuestion(q) => {
+            if !question_ids.insert(q.id.clone()) {
+                out.push(format!("duplicate question id `{}`", q.id));
+            }
+            out.extend(q.problem());
+        }
     }
     out
 }
