@@ -225,6 +225,22 @@ pub enum Command {
         #[command(subcommand)]
         command: ScanCommand,
     },
+    /// Scan an image with trivy and save the JSON report as report.json in
+    /// the lab's workspace: the local `trivy` binary when on PATH, else the
+    /// aquasec/trivy image on the Docker engine (the image handed over as a
+    /// `docker save` tar, never the Docker socket; trivy's database kept in
+    /// the volume seclab-trivy-cache).
+    ScanImage {
+        /// The lab id.
+        lab: String,
+        /// The image to scan, as the engine names it.
+        #[arg(long, value_name = "REF")]
+        image: String,
+        /// Use trivy's cached database, without downloading it (fails on
+        /// the first scan, when there is none yet).
+        #[arg(long)]
+        skip_db_update: bool,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -11,6 +11,7 @@
 
 mod body;
 mod map;
+mod trivy;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
