@@ -140,7 +140,6 @@ fn questions_text(lab: &str, t: &TaskSpec, root: Option<&Path>, seed: &str) -> S
             "multiple" => "<letter>...",
             "single" => "<letter>",
             "flag" => "<flag>",
-            "report" => "\"<answer>\"",
             _ => "\"<answer>\"",
         };
         let _ = writeln!(

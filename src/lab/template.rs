@@ -183,7 +183,11 @@ mod tests {
         let report = trivy::parse("report.json", &out).expect("a trivy report");
         assert_eq!(report.schema_version, Some(2));
         assert_eq!(report.image_id(), Some(id));
-        let classes: Vec<&str> = report.results.iter().map(|r| r.class()).collect();
+        let classes: Vec<&str> = report
+            .results
+            .iter()
+            .map(trivy::TrivyResult::class)
+            .collect();
         assert_eq!(classes, ["os-pkgs", "lang-pkgs"]);
         // The answers REPORT-FIXTURE.md gives, worked out by hand.
         let ask = |q| question::truth(q, &report, "test", "q").expect("askable");

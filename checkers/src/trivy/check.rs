@@ -95,19 +95,19 @@ fn blank_path(path: &str, checker: &str) -> Option<String> {
 ///
 /// # Errors
 /// The file is not there, or is not a trivy report.
-pub fn load(texts: &[TextFile], path: &str) -> Result<Report, Finding> {
+pub fn load(texts: &[TextFile], path: &str) -> Result<Report, Box<Finding>> {
     let want = path.trim().trim_start_matches("./");
     let Some(file) = texts.iter().find(|t| t.path == want) else {
-        return Err(Finding::error(format!(
+        return Err(Box::new(Finding::error(format!(
             "no report at {want}: save trivy's JSON there (`trivy image --format json -o {want} IMAGE`, or `seclab scan-image`)"
-        )));
+        ))));
     };
     parse(&file.path, &file.text).map_err(|e| {
         let mut f = Finding::error(e.message);
         f.source = Some(file.path.clone());
         f.line = e.line;
         f.col = e.col;
-        f
+        Box::new(f)
     })
 }
 
@@ -132,7 +132,7 @@ pub fn grade_report(
 ) -> Verdict {
     let report = match load(texts, &check.path) {
         Ok(r) => r,
-        Err(f) => return Verdict::from_findings(vec![f]),
+        Err(f) => return Verdict::from_findings(vec![*f]),
     };
     let at = |msg: String| {
         let mut f = Finding::error(msg);
@@ -202,7 +202,7 @@ pub fn grade_question(
 ) -> Verdict {
     let report = match load(texts, &check.path) {
         Ok(r) => r,
-        Err(f) => return Verdict::from_findings(vec![f]),
+        Err(f) => return Verdict::from_findings(vec![*f]),
     };
     let truth = match question::truth(check.question, &report, seed, &check.id) {
         Ok(t) => t,

@@ -404,7 +404,7 @@ mod tests {
             "CVE-2024-0002",
             "CVE-2024-0003",
         ];
-        let mut seen = BTreeSet::new();
+        let mut picks = BTreeSet::new();
         for seed in ["a", "b", "c", "d", "e", "f", "g", "h"] {
             let cve = picked_cve(&r, seed, "pkg").expect("some");
             assert_eq!(cve, cves[pick(seed, "pkg", 4)]);
@@ -413,9 +413,9 @@ mod tests {
                 Some(cve.clone()),
                 "deterministic"
             );
-            seen.insert(cve);
+            picks.insert(cve);
         }
-        assert!(seen.len() > 1, "seeds pick different CVEs: {seen:?}");
+        assert!(picks.len() > 1, "seeds pick different CVEs: {picks:?}");
         // A seed whose pick is CVE-2024-0001, carried by two packages.
         let seed = (0..100)
             .map(|i| format!("s{i}"))

@@ -35,10 +35,11 @@ pub fn load(path: &std::path::Path) -> Result<Report, InputError> {
 
 /// The severity columns of the text table, most severe first.
 fn counts(t: &Totals) -> String {
-    Severity::ALL
-        .iter()
-        .map(|s| format!("{:>10}", t.get(*s)))
-        .collect()
+    let mut s = String::new();
+    for sev in Severity::ALL {
+        let _ = write!(s, "{:>10}", t.get(sev));
+    }
+    s
 }
 
 /// The text rendering: per report a heading, its totals, then one row per
@@ -78,10 +79,10 @@ pub fn render_text(summaries: &[Summary]) -> String {
                 .unwrap_or(0)
         };
         let (wt, wc, wk) = (width(0, "TARGET"), width(1, "CLASS"), width(2, "TYPE"));
-        let heads: String = Severity::ALL
-            .iter()
-            .map(|s| format!("{:>10}", s.as_str()))
-            .collect();
+        let mut heads = String::new();
+        for sev in Severity::ALL {
+            let _ = write!(heads, "{:>10}", sev.as_str());
+        }
         let _ = writeln!(
             s,
             "  {:wt$}  {:wc$}  {:wk$}{heads}",
