@@ -225,6 +225,22 @@ pub enum Command {
         #[command(subcommand)]
         command: ScanCommand,
     },
+    /// Scan an image with trivy and save the JSON report as report.json in
+    /// the lab's workspace: the local `trivy` binary when on PATH, else the
+    /// aquasec/trivy image on the Docker engine (the image handed over as a
+    /// `docker save` tar, never the Docker socket; trivy's database kept in
+    /// the volume seclab-trivy-cache).
+    ScanImage {
+        /// The lab id.
+        lab: String,
+        /// The image to scan, as the engine names it.
+        #[arg(long, value_name = "REF")]
+        image: String,
+        /// Use trivy's cached database, without downloading it (fails on
+        /// the first scan, when there is none yet).
+        #[arg(long)]
+        skip_db_update: bool,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -276,6 +292,30 @@ pub enum ScanCommand {
     /// ports: a matrix, np-guard's connection list, or JSON; compared with
     /// an expected connection list when given.
     Netpol(NetpolArgs),
+    /// Summarise trivy JSON reports (`trivy ... --format json`): findings
+    /// by severity for each report and each of its results.
+    ///
+    /// Reads schema-v2 reports and the legacy bare-array (v1) ones. The
+    /// JSON output is an array, one element per report. Exit codes: 0 every
+    /// report parsed (1 with --fail-on when some vulnerability, failed
+    /// misconfiguration or secret is at or above that severity), 2 a report
+    /// that does not parse (`path:line:col: ...`).
+    Trivy(TrivyArgs),
+}
+
+/// Arguments of `scan trivy`.
+#[derive(Debug, clap::Args)]
+pub struct TrivyArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+    /// Exit 1 when any finding is at or above this severity: CRITICAL,
+    /// HIGH, MEDIUM, LOW or UNKNOWN.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<seclab_checkers::trivy::Severity>,
+    /// Trivy JSON report files.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
 }
 
 /// `seclab scan rbac`: one of three modes. can-i (the default) needs

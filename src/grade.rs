@@ -58,6 +58,9 @@ pub struct Snapshot {
     /// Every UTF-8 text file but the answers file, for the graders that
     /// read files rather than manifests (Dockerfiles, scanner reports).
     pub texts: Vec<seclab_checkers::TextFile>,
+    /// The student's seed, for checks that pick something per student
+    /// (set by the caller that knows the student; empty otherwise).
+    pub seed: String,
     /// Files that did not parse, located.
     pub problems: Vec<InputError>,
     /// Whether `answers.yaml` is the answers file (a workspace), not a
@@ -395,6 +398,7 @@ pub fn grade_task_live(
         compose: &snap.compose,
         live: docker,
         texts: &snap.texts,
+        question_seed: &snap.seed,
     };
     // A task that reads a broken file is that file's error, nothing else.
     let mut broken: Vec<&InputError> = Vec::new();

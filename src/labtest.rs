@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::error::InputError;
 use crate::grade::{Snapshot, TaskResult};
-use crate::lab::validate::{ABOUT_FILE, parse_about, parse_expect, rendered};
+use crate::lab::validate::{
+    ABOUT_FILE, offline_image_ids, parse_about, parse_expect, rendered_with,
+};
 use crate::lab::{Lab, LabFiles, Student};
 
 /// What a test case came to.
@@ -55,7 +57,12 @@ fn overlay(base: &LabFiles, top: &LabFiles) -> LabFiles {
     out
 }
 
-fn variants(lab: &Lab, student: &Student) -> Result<Vec<Variant>, InputError> {
+fn variants(
+    lab: &Lab,
+    student: &Student,
+    ids: &crate::lab::template::ImageIds,
+) -> Result<Vec<Variant>, InputError> {
+    let rendered = |lab: &Lab, dir: &str, student: &Student| rendered_with(lab, dir, student, ids);
     let start = rendered(lab, "start/", student)?;
     let solution = overlay(&start, &rendered(lab, "solution/", student)?);
     let mut out = vec![
@@ -211,8 +218,9 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
     // Variants that differ only in answers.yaml (wrong quiz answers) run
     // the same containers: run each set of files once.
     let mut ran: Vec<(LabFiles, seclab_checkers::container::LiveFacts)> = Vec::new();
-    for v in variants(lab, &student)? {
-        let snap = Snapshot::from_files(&v.files);
+    for v in variants(lab, &student, &offline_image_ids(lab))? {
+        let mut snap = Snapshot::from_files(&v.files);
+        snap.seed = student.pick_key();
         let mut key = v.files.clone();
         key.remove(crate::grade::ANSWERS_FILE);
         let (facts, live_problem) = match mode {
@@ -238,6 +246,19 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
             } if live_lab => (None, Some(why_not.to_string())),
             _ => (None, None),
         };
+        // Files that name a built image's ID (`image_id(name=...)`, e.g. the
+        // lab's fixture trivy report) are rendered again with the IDs of
+        // the images this run built.
+        if let Some(f) = facts.as_ref().filter(|f| !f.images.is_empty()) {
+            let ids = crate::live::image_ids(&f.images);
+            if let Some(live) = variants(lab, &student, &ids)?
+                .into_iter()
+                .find(|w| w.name == v.name)
+            {
+                snap = Snapshot::from_files(&live.files);
+                snap.seed = student.pick_key();
+            }
+        }
         let required = matches!(mode, Mode::Live { required: true, .. });
         for task in &lab.spec.tasks {
             let result = crate::grade::grade_task_live(

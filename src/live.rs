@@ -118,6 +118,20 @@ pub fn run(
     Ok(facts)
 }
 
+/// What `image_id(name=...)` gives in a lab's templates once its images
+/// are built: each image's engine ID by its name, and the ID of its build
+/// from the lab's start files as `<name>:original`.
+pub fn image_ids(images: &seclab_checkers::image::BuiltImages) -> crate::lab::template::ImageIds {
+    let mut ids = crate::lab::template::ImageIds::new();
+    for (name, image) in images {
+        ids.insert(name.clone(), image.id.clone());
+        if let Some(o) = &image.original {
+            ids.insert(format!("{name}:original"), o.id.clone());
+        }
+    }
+    ids
+}
+
 /// Removes the lab's containers and volumes, and the images seclab built
 /// for it (never a `seclab.dev/cache` stand-in).
 pub fn stop(d: &Docker, lab: &str) -> Result<usize, EngineError> {

@@ -173,7 +173,19 @@ pub fn grade_snapshot_live(
     docker: Option<&crate::live::Docker>,
 ) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
     let ws = files::read_workspace(root)?;
-    let snap = Snapshot::from_files(&ws);
+    let mut snap = Snapshot::from_files(&ws);
+    // The seed picks per-student questions (read only when a task asks
+    // one: reading it may store a new seed); no known student, no seed.
+    let per_student = tasks.iter().any(|t| {
+        t.checks
+            .iter()
+            .any(|c| matches!(c, seclab_checkers::CheckSpec::ReportQuestion(_)))
+    });
+    if per_student {
+        if let Ok(student) = state().and_then(|s| crate::config::student(&s)) {
+            snap.seed = student.pick_key();
+        }
+    }
     let facts = match docker {
         Some(d)
             if tasks
@@ -383,7 +395,8 @@ pub fn reveal_hint(lab: &Lab, t: &TaskSpec) -> anyhow::Result<Option<usize>> {
 }
 
 /// The questions of a task a student answers: quizzes (with their
-/// choices) and flags (`None`: a free text), in lab order.
+/// choices), flags and questions about a report (`None`: a free text), in
+/// lab order.
 pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::QuizCheck>)> {
     use seclab_checkers::CheckSpec;
     t.checks
@@ -391,6 +404,7 @@ pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::Quiz
         .filter_map(|c| match c {
             CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
             CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
+            CheckSpec::ReportQuestion(q) => Some((q.id.as_str(), None)),
             // Every other checker grades files, not answers.
             _ => None,
         })
@@ -458,4 +472,23 @@ pub fn record_answer(
     }
     files::write_answer(&root, task_id, qid, stored)?;
     Ok((qid.to_string(), root))
+}
+
+/// The text of a `report_question` as the student reads it: rendered from
+/// the report in the workspace at `root` when it is there and parses
+/// ("Which package carries CVE-…?"), else the question's general form.
+pub fn report_question_text(
+    q: &seclab_checkers::trivy::check::ReportQuestionCheck,
+    root: Option<&Path>,
+    seed: &str,
+) -> String {
+    let texts: Vec<seclab_checkers::TextFile> = root
+        .and_then(|r| std::fs::read_to_string(r.join(&q.path)).ok())
+        .map(|text| seclab_checkers::TextFile {
+            path: q.path.trim_start_matches("./").to_string(),
+            text,
+        })
+        .into_iter()
+        .collect();
+    q.text(&texts, seed)
 }

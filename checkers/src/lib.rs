@@ -21,6 +21,8 @@
 //! - [`runs`]: would a pod start and run, given facts about its images.
 //! - [`secret_file`]: a Secret read from a mounted file, not the environment.
 //! - [`manifest`], [`quiz`], [`flag`]: field assertions, questions, flags.
+//! - [`trivy`]: trivy's JSON report, its summary, and the `trivy_report`
+//!   and `report_question` graders.
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
 
@@ -38,6 +40,7 @@ pub mod registry;
 pub mod runs;
 pub mod secret_file;
 pub mod target;
+pub mod trivy;
 pub mod verdict;
 
 pub use object::{KubeObject, TextFile};

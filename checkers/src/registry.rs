@@ -62,6 +62,14 @@ pub enum CheckSpec {
     /// any layer, smaller than the original, no shell, no package manager
     /// (needs a Docker engine).
     Image(crate::image::grade::ImageCheck),
+    /// The student's saved trivy JSON report is of the image seclab built
+    /// (schema version 2, `Metadata.ImageID` equal to the engine's image
+    /// ID) and has OS and language results.
+    TrivyReport(crate::trivy::check::TrivyReportCheck),
+    /// A question about the student's trivy report whose right answer is
+    /// computed from that report (critical_count, package_of_cve,
+    /// fixed_high_critical, layer_most_findings).
+    ReportQuestion(crate::trivy::check::ReportQuestionCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -114,6 +122,9 @@ pub struct Evidence<'a> {
     pub texts: &'a [crate::TextFile],
     /// Who the lab's own flags are derived for (`flag: {seed: ...}`).
     pub seed: Option<crate::flag::Seed<'a>>,
+    /// The student's seed, for questions that pick something per student
+    /// (`report_question: package_of_cve`); empty when no student is known.
+    pub question_seed: &'a str,
 }
 
 impl CheckSpec {
@@ -134,6 +145,8 @@ impl CheckSpec {
             CheckSpec::Probe(_) => "probe",
             CheckSpec::Drift(_) => "drift",
             CheckSpec::Image(_) => "image",
+            CheckSpec::TrivyReport(_) => "trivy_report",
+            CheckSpec::ReportQuestion(_) => "report_question",
         }
     }
 
@@ -156,6 +169,8 @@ impl CheckSpec {
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_) => vec![Need::Workspace],
             CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Image(_) => vec![Need::Docker],
+            CheckSpec::TrivyReport(_) => vec![Need::Workspace, Need::Docker],
+            CheckSpec::ReportQuestion(_) => vec![Need::Workspace, Need::Answers],
         }
     }
 
@@ -214,6 +229,8 @@ impl CheckSpec {
             CheckSpec::Probe(p) => p.describe(),
             CheckSpec::Drift(d) => d.describe(),
             CheckSpec::Image(i) => i.describe(),
+            CheckSpec::TrivyReport(t) => t.describe(),
+            CheckSpec::ReportQuestion(q) => q.describe(),
         }
     }
 
@@ -260,6 +277,10 @@ impl CheckSpec {
             CheckSpec::Probe(p) => crate::container::grade::grade_probe(p, ev.compose, ev.live),
             CheckSpec::Drift(d) => crate::container::grade::grade_drift(d, ev.compose, ev.live),
             CheckSpec::Image(i) => crate::image::grade::grade_image(i, ev.live.map(|l| &l.images)),
+            CheckSpec::TrivyReport(t) => crate::trivy::check::grade_report(t, ev.texts, ev.live),
+            CheckSpec::ReportQuestion(q) => {
+                crate::trivy::check::grade_question(q, ev.texts, ev.question_seed, answer(&q.id))
+            }
         }
     }
 }
@@ -294,6 +315,9 @@ impl CheckSpec {
     /// What this check reads, given the workspace objects (those of the
     /// files that parsed). The rule, per checker:
     /// - `quiz`, `flag`: `answers.yaml` only (a flag also the cluster).
+    /// - `report_question`: `answers.yaml`, and its report (a text file it
+    ///   parses itself, reporting its own errors: no manifest objects).
+    /// - `trivy_report`: its report only (likewise).
     /// - `manifest` from the workspace, `pss`, `runs`, `secret_file`: the
     ///   objects that are the target; none found means `every_file` (the
     ///   target may be in a file that did not parse). `pss_namespace`: the first such object.
@@ -323,7 +347,7 @@ impl CheckSpec {
                 Source::Workspace => targets(m.target.find_in(m.namespace.as_deref(), workspace)),
                 Source::Cluster => Reads::default(),
             },
-            CheckSpec::Quiz(_) | CheckSpec::Flag(_) => Reads {
+            CheckSpec::Quiz(_) | CheckSpec::Flag(_) | CheckSpec::ReportQuestion(_) => Reads {
                 answers: true,
                 ..Reads::default()
             },
@@ -378,7 +402,10 @@ impl CheckSpec {
                         .collect(),
                 )
             }
-            CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Image(_) => Reads::default(),
+            CheckSpec::Probe(_)
+            | CheckSpec::Drift(_)
+            | CheckSpec::Image(_)
+            | CheckSpec::TrivyReport(_) => Reads::default(),
         }
     }
 }

@@ -203,6 +203,11 @@ fn flag_prompt(task: &TaskSpec, id: &str) -> String {
             seclab_checkers::CheckSpec::Flag(f) if f.id == id => {
                 Some(f.question.trim().to_string())
             }
+            // The form has no report at hand: the general form of the
+            // question (`seclab show` renders it from the report).
+            seclab_checkers::CheckSpec::ReportQuestion(q) if q.id == id => Some(
+                seclab_checkers::trivy::question::text_without_report(q.question),
+            ),
             _ => None,
         })
         .unwrap_or_else(|| format!("the flag `{id}`"))

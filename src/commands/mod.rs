@@ -4,6 +4,7 @@
 
 pub mod author;
 pub mod scan;
+pub mod scan_image;
 pub mod student;
 
 use std::path::PathBuf;
@@ -139,6 +140,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Stop { lab }) => student::stop(&ctx, &lab),
         Some(Command::Demo { lab, task }) => student::demo(&ctx, &lab, task.as_deref()),
         Some(Command::Doctor { output }) => author::doctor(&ctx, output),
+        Some(Command::ScanImage {
+            lab,
+            image,
+            skip_db_update,
+        }) => scan_image::run(&ctx, &lab, &image, skip_db_update),
         Some(
             Command::Completions { .. }
             | Command::Lab { .. }

@@ -82,7 +82,9 @@ pub fn list(ctx: &Ctx, output: Output, intro: bool) -> anyhow::Result<Outcome> {
 
 /// The questions of a task (quiz and flag checks), for `show`: how a
 /// student without the TUI reads what to answer.
-fn questions_json(t: &TaskSpec) -> Vec<Value> {
+/// Report questions are rendered from the report in the workspace at
+/// `root`, for the student with `seed`.
+fn questions_json(t: &TaskSpec, root: Option<&Path>, seed: &str) -> Vec<Value> {
     use seclab_checkers::CheckSpec;
     t.checks
         .iter()
@@ -98,6 +100,10 @@ fn questions_json(t: &TaskSpec) -> Vec<Value> {
             CheckSpec::Flag(f) => Some(json!({
                 "id": f.id, "question": f.question.trim(), "kind": "flag", "choices": [],
             })),
+            CheckSpec::ReportQuestion(q) => Some(json!({
+                "id": q.id, "question": crate::session::report_question_text(q, root, seed),
+                "kind": "report", "choices": [],
+            })),
             _ => None,
         })
         .collect()
@@ -105,15 +111,16 @@ fn questions_json(t: &TaskSpec) -> Vec<Value> {
 
 /// The questions of a task as text, each with its lettered choices and the
 /// command that answers it.
-fn questions_text(lab: &str, t: &TaskSpec) -> String {
+fn questions_text(lab: &str, t: &TaskSpec, root: Option<&Path>, seed: &str) -> String {
     let mut out = String::new();
-    for q in questions_json(t) {
+    for q in questions_json(t, root, seed) {
         let id = q["id"].as_str().unwrap_or_default();
         let kind = q["kind"].as_str().unwrap_or_default();
         let how = match kind {
             "multiple" => "pick every letter that fits",
             "single" => "pick one letter",
             "flag" => "the flag you found",
+            "report" => "read it from your report",
             _ => "a short answer",
         };
         let _ = writeln!(
@@ -154,8 +161,12 @@ pub fn show(
     let lab = ctx.catalog.get(lab_id)?;
     let tasks = tasks_of(lab, task_id)?;
     let st = state()?;
-    let (p, _) = load_progress(&st)?;
+    let (p, student) = load_progress(&st)?;
     let lp = p.labs.get(lab_id);
+    let root = workspace_of(&p, lab_id);
+    let root = root.is_dir().then_some(root.as_path());
+    let seed = student.pick_key();
+    let seed = seed.as_str();
     let revealed = |t: &TaskSpec| lp.map_or(0, |l| l.hints(&t.id)).min(t.hints.len());
     if output == Output::Json {
         let v: Vec<Value> = tasks
@@ -167,7 +178,7 @@ pub fn show(
                     "needs": needs_words(&t.needs()),
                     "hints_revealed": t.hints[..revealed(t)],
                     "hints_total": t.hints.len(),
-                    "questions": questions_json(t),
+                    "questions": questions_json(t, root, seed),
                     "state": lp.map_or(TaskState::NotTried, |l| l.state(&t.id)),
                 })
             })
@@ -191,7 +202,7 @@ pub fn show(
             needs_words(&t.needs()).join(", ")
         );
         println!("{}", lab.instructions(t).trim_end());
-        let questions = questions_text(&lab.spec.id, t);
+        let questions = questions_text(&lab.spec.id, t, root, seed);
         if !questions.is_empty() {
             print!("\n{}", questions.trim_end_matches('\n'));
             println!();

@@ -14,7 +14,7 @@ use crate::error::InputError;
 use crate::grade::{ANSWERS_FILE, Snapshot};
 use crate::lab::load::subtree;
 use crate::lab::model::{AlternativeAbout, WrongExpect};
-use crate::lab::template::render_tree;
+use crate::lab::template::render_tree_with;
 use crate::lab::{Lab, LabFiles, Student};
 use crate::yaml;
 
@@ -42,7 +42,13 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
         out.push(err("a lab needs at least one task".into()));
     }
     let student = Student::test();
-    let start = match render_tree(&lab.tree("start/"), &student, &lab.file_name("start/")) {
+    let ids = offline_image_ids(lab);
+    let start = match render_tree_with(
+        &lab.tree("start/"),
+        &student,
+        &lab.file_name("start/"),
+        &ids,
+    ) {
         Ok(t) => t,
         Err(e) => {
             out.push(e);
@@ -162,7 +168,7 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
         } else {
             lab.file_name(&dir)
         };
-        match render_tree(&tree, &student, &prefix) {
+        match render_tree_with(&tree, &student, &prefix, &ids) {
             Ok(rendered) => {
                 let snap = Snapshot::from_files(
                     &rendered
@@ -294,6 +300,13 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
         }
         CheckSpec::Container(c) => out.extend(c.problem()),
         CheckSpec::Probe(p) => out.extend(p.problem()),
+        CheckSpec::TrivyReport(t) => out.extend(t.problem()),
+        CheckSpec::ReportQuestion(q) => {
+            if !question_ids.insert(q.id.clone()) {
+                out.push(format!("duplicate question id `{}`", q.id));
+            }
+            out.extend(q.problem());
+        }
     }
     out
 }
@@ -315,5 +328,40 @@ pub const ABOUT_FILE: &str = "about.yaml";
 
 /// The files of `dir/` in a lab, rendered.
 pub fn rendered(lab: &Lab, dir: &str, student: &Student) -> Result<LabFiles, InputError> {
-    render_tree(&subtree(&lab.files, dir), student, &lab.file_name(dir))
+    rendered_with(lab, dir, student, &offline_image_ids(lab))
+}
+
+/// [`rendered`] with `image_id(name=...)` giving `ids` (the engine's IDs of
+/// the images seclab built for the lab).
+pub fn rendered_with(
+    lab: &Lab,
+    dir: &str,
+    student: &Student,
+    ids: &crate::lab::template::ImageIds,
+) -> Result<LabFiles, InputError> {
+    render_tree_with(
+        &subtree(&lab.files, dir),
+        student,
+        &lab.file_name(dir),
+        ids,
+    )
+}
+
+/// What `image_id(name=...)` gives before anything is built (validation,
+/// `seclab test --offline`): for each image the lab builds, an ID of the
+/// right shape that no image has (`sha256:` and 64 zeros), so a report
+/// bound to it never passes a live `trivy_report` check.
+pub fn offline_image_ids(lab: &Lab) -> crate::lab::template::ImageIds {
+    lab.spec
+        .build
+        .iter()
+        .flat_map(|b| {
+            let none = format!("sha256:{}", "0".repeat(64));
+            let mut ids = vec![(b.name.clone(), none.clone())];
+            if b.original {
+                ids.push((format!("{}:original", b.name), none));
+            }
+            ids
+        })
+        .collect()
 }

@@ -13,6 +13,7 @@ mod body;
 mod images;
 mod layers;
 mod map;
+mod trivy;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;

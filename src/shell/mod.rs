@@ -1,8 +1,9 @@
 //! The thin layers that touch the world. Today: the student's workspace
-//! files ([`files`]), watching them for saves ([`watch`]) and the Docker
+//! files ([`files`]), watching them for saves ([`watch`]), the Docker
 //! engine ([`docker`]).
 
 pub mod docker;
 pub mod files;
 pub mod manifests;
+pub mod trivy;
 pub mod watch;

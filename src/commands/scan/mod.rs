@@ -5,6 +5,7 @@
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod trivy;
 
 use crate::cli::ScanCommand;
 use crate::error::Outcome;
@@ -15,5 +16,6 @@ pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
         ScanCommand::Rbac(args) => rbac::run(args),
         ScanCommand::Pss(args) => pss::run(args),
         ScanCommand::Netpol(args) => netpol::run(args),
+        ScanCommand::Trivy(args) => trivy::run(args),
     }
 }
