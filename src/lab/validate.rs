@@ -339,12 +339,7 @@ pub fn rendered_with(
     student: &Student,
     ids: &crate::lab::template::ImageIds,
 ) -> Result<LabFiles, InputError> {
-    render_tree_with(
-        &subtree(&lab.files, dir),
-        student,
-        &lab.file_name(dir),
-        ids,
-    )
+    render_tree_with(&subtree(&lab.files, dir), student, &lab.file_name(dir), ids)
 }
 
 /// What `image_id(name=...)` gives before anything is built (validation,
