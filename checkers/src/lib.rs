@@ -25,6 +25,7 @@
 //!   evidence each needs, and grading one check.
 
 pub mod container;
+pub mod dockerfile;
 pub mod fields;
 pub mod flag;
 pub mod image;

@@ -1,0 +1,1 @@
+//! The lab's `dockerfile` check (placeholder until wired).
