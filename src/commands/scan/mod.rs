@@ -2,6 +2,7 @@
 //! command line; no lab and no workspace needed. One module per scanner;
 //! this file only dispatches.
 
+pub mod dockerfile;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
@@ -15,5 +16,6 @@ pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
         ScanCommand::Rbac(args) => rbac::run(args),
         ScanCommand::Pss(args) => pss::run(args),
         ScanCommand::Netpol(args) => netpol::run(args),
+        ScanCommand::Dockerfile(args) => dockerfile::run(args),
     }
 }
