@@ -58,6 +58,10 @@ pub enum CheckSpec {
     /// A service's container changes no path outside those allowed
     /// (`docker diff`; needs a Docker engine).
     Drift(crate::container::grade::DriftCheck),
+    /// The workspace's Dockerfile: no rule the lab denies fires, and the
+    /// final image has the properties the lab requires (non-root,
+    /// multi-stage, minimal and pinned base, no secret in a layer, ...).
+    Dockerfile(crate::dockerfile::check::DockerfileCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -127,6 +131,7 @@ impl CheckSpec {
             CheckSpec::Container(_) => "container",
             CheckSpec::Probe(_) => "probe",
             CheckSpec::Drift(_) => "drift",
+            CheckSpec::Dockerfile(_) => "dockerfile",
         }
     }
 
@@ -146,7 +151,8 @@ impl CheckSpec {
             | CheckSpec::Runs(_)
             | CheckSpec::Netpol(_)
             | CheckSpec::SecretFile(_)
-            | CheckSpec::Container(_) => vec![Need::Workspace],
+            | CheckSpec::Container(_)
+            | CheckSpec::Dockerfile(_) => vec![Need::Workspace],
             CheckSpec::Probe(_) | CheckSpec::Drift(_) => vec![Need::Docker],
         }
     }
@@ -205,6 +211,7 @@ impl CheckSpec {
             CheckSpec::Container(c) => c.describe(),
             CheckSpec::Probe(p) => p.describe(),
             CheckSpec::Drift(d) => d.describe(),
+            CheckSpec::Dockerfile(d) => d.describe(),
         }
     }
 
@@ -247,6 +254,7 @@ impl CheckSpec {
             }
             CheckSpec::Probe(p) => crate::container::grade::grade_probe(p, ev.compose, ev.live),
             CheckSpec::Drift(d) => crate::container::grade::grade_drift(d, ev.compose, ev.live),
+            CheckSpec::Dockerfile(d) => crate::dockerfile::check::grade(d, ev.texts),
         }
     }
 }
@@ -293,7 +301,8 @@ impl CheckSpec {
     /// - `container`: its Compose file, found among the objects given by
     ///   source (see [`crate::container::grade::find_compose`]); not found
     ///   means `every_file`. `probe`, `drift`: nothing of the student's
-    ///   files (the engine ran them).
+    ///   files (the engine ran them). `dockerfile`: no object (it reads
+    ///   its Dockerfile from the evidence's text files).
     pub fn reads<'a>(&self, workspace: &'a [KubeObject]) -> Reads<'a> {
         let targets = |found: Vec<&'a KubeObject>| Reads {
             every_file: found.is_empty(),
@@ -365,7 +374,9 @@ impl CheckSpec {
                         .collect(),
                 )
             }
-            CheckSpec::Probe(_) | CheckSpec::Drift(_) => Reads::default(),
+            CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Dockerfile(_) => {
+                Reads::default()
+            }
         }
     }
 }

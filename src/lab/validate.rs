@@ -292,6 +292,7 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
         }
         CheckSpec::Container(c) => out.extend(c.problem()),
         CheckSpec::Probe(p) => out.extend(p.problem()),
+        CheckSpec::Dockerfile(d) => out.extend(d.problems()),
     }
     out
 }
