@@ -5,8 +5,8 @@
 # (SECLAB_HADOLINT_VENV, default target/hadolint-venv), builds seclab, then
 # runs benches/hadolint_compare.py over the trivy-checks docker good/bad
 # samples ($SECLAB_CONFORMANCE_DATA/trivy-checks/docker, default
-# ../shared/testdata), trivy's Dockerfile input, and every Dockerfile under
-# labs/. Prints the agreement (agreeing findings / findings of either tool,
+# ../shared/testdata), trivy's Dockerfile input, benches/dockerfiles/ (ours)
+# and every Dockerfile under labs/. Prints the agreement (agreeing findings / findings of either tool,
 # per (file, line, rule)) and each disagreement. Exit 1 below --min (95).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -69,6 +69,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         files = samples(data, pathlib.Path(tmp))
+        files += sorted(pathlib.Path("benches/dockerfiles").glob("*.Dockerfile"))
         files += sorted(p for p in pathlib.Path("labs").rglob("*") if p.is_file()
                         and (p.name == "Dockerfile" or p.name.startswith("Dockerfile.")))
         name_of = {}
