@@ -45,26 +45,53 @@ fn findings_in_text_and_json() {
         "app/Dockerfile:3:1: DS-0002 error: ",
         "app/Dockerfile:4:1: DL3025 warning: ",
     ] {
-        assert!(r.stdout.lines().any(|l| l.starts_with(want)), "{want} in\n{}", r.stdout);
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with(want)),
+            "{want} in\n{}",
+            r.stdout
+        );
     }
     let r = sb.run(&["scan", "dockerfile", "--output", "json", "app"]);
     assert_eq!(r.code, 1);
     let rows: Vec<Value> = serde_json::from_str(&r.stdout).expect("JSON array");
     let row = rows.iter().find(|v| v["code"] == "DL3002").expect("DL3002");
-    let mut keys: Vec<&str> = row.as_object().expect("object").keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = row
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(keys, ["code", "column", "file", "level", "line", "message"]);
-    assert_eq!((row["line"].as_u64(), row["level"].as_str()), (Some(3), Some("warning")));
-    assert!(row["file"].as_str().is_some_and(|f| f.ends_with("Dockerfile")));
+    assert_eq!(
+        (row["line"].as_u64(), row["level"].as_str()),
+        (Some(3), Some("warning"))
+    );
+    assert!(
+        row["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("Dockerfile"))
+    );
 }
 
 #[test]
 fn bad_input_exits_2_located() {
     let sb = Sandbox::new();
-    write_files(&sb.work(), &[("Dockerfile", "FROM a:1\nRUN ls\n  COPPY x /x\n"), ("empty/readme.txt", "x")]);
+    write_files(
+        &sb.work(),
+        &[
+            ("Dockerfile", "FROM a:1\nRUN ls\n  COPPY x /x\n"),
+            ("empty/readme.txt", "x"),
+        ],
+    );
     let r = sb.run(&["scan", "dockerfile", "Dockerfile"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.starts_with("Dockerfile:3:3: unknown instruction `COPPY`"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("Dockerfile:3:3: unknown instruction `COPPY`"),
+        "{}",
+        r.stderr
+    );
     let r = sb.run(&["scan", "dockerfile", "empty"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = sb.run(&["scan", "dockerfile", "missing"]);

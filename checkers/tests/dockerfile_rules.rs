@@ -22,7 +22,9 @@ fn lines(text: &str, code: &str) -> Vec<usize> {
 }
 
 fn check(spec: serde_json::Value) -> CheckSpec {
-    serde_json::from_value(json!({ "dockerfile": spec })).expect("valid check")
+    let mut wrapped = serde_json::Map::new();
+    wrapped.insert("dockerfile".into(), spec);
+    serde_json::from_value(serde_json::Value::Object(wrapped)).expect("valid check")
 }
 
 fn verdict(spec: &CheckSpec, text: &str) -> seclab_checkers::Verdict {

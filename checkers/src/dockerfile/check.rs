@@ -20,6 +20,10 @@ use crate::{Finding, TextFile, Verdict};
 /// Properties of the final image a lab can require, each checked by rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is an independent lab.yaml switch: `require: {non_root_final: true}`"
+)]
 pub struct Requirements {
     /// The final image runs as a non-root user: its last USER (inherited
     /// through `FROM <stage>`) is set and is not root/0 (DS-0002).

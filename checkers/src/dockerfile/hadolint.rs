@@ -115,15 +115,13 @@ pub fn rules(df: &Dockerfile, st: &Stages) -> Vec<Hit> {
     }
     for (i, ins) in df.instructions.iter().enumerate() {
         match ins.keyword.as_str() {
-            "RUN" => {
-                if run_commands(ins).iter().any(|c| c.name() == "sudo") {
-                    hits.push(Hit::at(
-                        "DL3004",
-                        Level::Error,
-                        ins,
-                        "sudo in RUN: RUN already runs as the stage's USER; use USER (or gosu/su-exec at run time) instead".into(),
-                    ));
-                }
+            "RUN" if run_commands(ins).iter().any(|c| c.name() == "sudo") => {
+                hits.push(Hit::at(
+                    "DL3004",
+                    Level::Error,
+                    ins,
+                    "sudo in RUN: RUN already runs as the stage's USER; use USER (or gosu/su-exec at run time) instead".into(),
+                ));
             }
             "ADD" => add_rule(ins, &mut hits),
             "HEALTHCHECK" => {

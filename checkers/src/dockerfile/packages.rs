@@ -7,6 +7,13 @@ use super::parse::Dockerfile;
 use super::shell::{Command, Word};
 use super::{Hit, Level, run_commands};
 
+/// Whether a file name ends in `.ext` (any case).
+fn has_ext(name: &str, ext: &str) -> bool {
+    std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
 /// The packages a package-manager command installs: the words after the
 /// subcommand that are not options (nor an option's argument).
 fn operands<'a>(words: &'a [Word], with_arg: &[&str]) -> Vec<&'a str> {
@@ -55,7 +62,7 @@ pub fn apt_unpinned(cmd: &Command) -> Vec<String> {
         ],
     )
     .into_iter()
-    .filter(|p| !(p.contains('=') || p.contains('/') || p.ends_with(".deb")))
+    .filter(|p| !(p.contains('=') || p.contains('/') || has_ext(p, "deb")))
     .map(str::to_string)
     .collect()
 }
@@ -84,7 +91,7 @@ pub fn apk_unpinned(cmd: &Command) -> Vec<String> {
         ],
     )
     .into_iter()
-    .filter(|p| !(p.contains(['=', '~', '<', '>']) || p.ends_with(".apk")))
+    .filter(|p| !(p.contains(['=', '~', '<', '>']) || has_ext(p, "apk")))
     .map(str::to_string)
     .collect()
 }
@@ -213,9 +220,8 @@ pub fn npm_unpinned(cmd: &Command) -> Vec<String> {
         .into_iter()
         .filter(|p| {
             let url = p.contains("://") || p.starts_with("git+") || p.starts_with("git@");
-            let local = p.starts_with(['.', '/', '~', '$'])
-                || p.ends_with(".tgz")
-                || p.ends_with(".tar.gz");
+            let local =
+                p.starts_with(['.', '/', '~', '$']) || has_ext(p, "tgz") || p.ends_with(".tar.gz");
             let versioned = p.get(1..).is_some_and(|s| s.contains('@'));
             if url {
                 !p.contains('#')

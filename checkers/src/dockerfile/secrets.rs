@@ -70,7 +70,11 @@ pub fn secret_path(path: &str) -> bool {
     let keys = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
         .iter()
         .any(|k| base.starts_with(k));
-    let env = base == ".env" || base.starts_with(".env.") || base.ends_with(".env");
+    let env = base == ".env"
+        || base.starts_with(".env.")
+        || std::path::Path::new(base)
+            .extension()
+            .is_some_and(|e| e == "env");
     let suffix = [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx"]
         .iter()
         .any(|s| base.ends_with(s));
