@@ -301,6 +301,29 @@ pub enum ScanCommand {
     /// misconfiguration or secret is at or above that severity), 2 a report
     /// that does not parse (`path:line:col: ...`).
     Trivy(TrivyArgs),
+    /// Lint Dockerfiles for build hygiene: hadolint's rules on users, base
+    /// tags, ADD, sudo, exec form, unpinned packages and secret names
+    /// (DL*, same ids), trivy's where they differ (DS-*), and seclab's own
+    /// on the final image (SL*: minimal base, no toolchain, no shell, a
+    /// secret copied then deleted, multi-stage).
+    ///
+    /// Reads files, or folders (recursive: files named Dockerfile,
+    /// Dockerfile.*, *.Dockerfile, *.dockerfile). Prints
+    /// `path:line:col: RULE level: message`. Exit codes: 0 no findings, 1
+    /// findings, 2 bad input (a Dockerfile that does not parse, located).
+    Dockerfile(DockerfileArgs),
+}
+
+/// Arguments of `scan dockerfile`.
+#[derive(Debug, clap::Args)]
+pub struct DockerfileArgs {
+    /// Output format: text lines, or a JSON array of `{file, line, column,
+    /// code, level, message}` (hadolint's `-f json` shape).
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+    /// Dockerfiles or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Arguments of `scan trivy`.

@@ -27,6 +27,7 @@
 //!   evidence each needs, and grading one check.
 
 pub mod container;
+pub mod dockerfile;
 pub mod fields;
 pub mod flag;
 pub mod image;

@@ -70,6 +70,10 @@ pub enum CheckSpec {
     /// computed from that report (critical_count, package_of_cve,
     /// fixed_high_critical, layer_most_findings).
     ReportQuestion(crate::trivy::check::ReportQuestionCheck),
+    /// The workspace's Dockerfile: no rule the lab denies fires, and the
+    /// final image has the properties the lab requires (non-root,
+    /// multi-stage, minimal and pinned base, no secret in a layer, ...).
+    Dockerfile(crate::dockerfile::check::DockerfileCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -147,6 +151,7 @@ impl CheckSpec {
             CheckSpec::Image(_) => "image",
             CheckSpec::TrivyReport(_) => "trivy_report",
             CheckSpec::ReportQuestion(_) => "report_question",
+            CheckSpec::Dockerfile(_) => "dockerfile",
         }
     }
 
@@ -167,7 +172,8 @@ impl CheckSpec {
             | CheckSpec::Runs(_)
             | CheckSpec::Netpol(_)
             | CheckSpec::SecretFile(_)
-            | CheckSpec::Container(_) => vec![Need::Workspace],
+            | CheckSpec::Container(_)
+            | CheckSpec::Dockerfile(_) => vec![Need::Workspace],
             CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Image(_) => vec![Need::Docker],
             CheckSpec::TrivyReport(_) => vec![Need::Workspace, Need::Docker],
             CheckSpec::ReportQuestion(_) => vec![Need::Workspace, Need::Answers],
@@ -231,6 +237,7 @@ impl CheckSpec {
             CheckSpec::Image(i) => i.describe(),
             CheckSpec::TrivyReport(t) => t.describe(),
             CheckSpec::ReportQuestion(q) => q.describe(),
+            CheckSpec::Dockerfile(d) => d.describe(),
         }
     }
 
@@ -281,6 +288,7 @@ impl CheckSpec {
             CheckSpec::ReportQuestion(q) => {
                 crate::trivy::check::grade_question(q, ev.texts, ev.question_seed, answer(&q.id))
             }
+            CheckSpec::Dockerfile(d) => crate::dockerfile::check::grade(d, ev.texts),
         }
     }
 }
@@ -330,7 +338,8 @@ impl CheckSpec {
     /// - `container`: its Compose file, found among the objects given by
     ///   source (see [`crate::container::grade::find_compose`]); not found
     ///   means `every_file`. `probe`, `drift`: nothing of the student's
-    ///   files (the engine ran them).
+    ///   files (the engine ran them). `dockerfile`: no object (it reads
+    ///   its Dockerfile from the evidence's text files).
     pub fn reads<'a>(&self, workspace: &'a [KubeObject]) -> Reads<'a> {
         let targets = |found: Vec<&'a KubeObject>| Reads {
             every_file: found.is_empty(),
@@ -405,7 +414,8 @@ impl CheckSpec {
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
-            | CheckSpec::TrivyReport(_) => Reads::default(),
+            | CheckSpec::TrivyReport(_)
+            | CheckSpec::Dockerfile(_) => Reads::default(),
         }
     }
 }

@@ -307,6 +307,7 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             }
             out.extend(q.problem());
         }
+        CheckSpec::Dockerfile(d) => out.extend(d.problems()),
     }
     out
 }

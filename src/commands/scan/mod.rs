@@ -2,6 +2,7 @@
 //! command line; no lab and no workspace needed. One module per scanner;
 //! this file only dispatches.
 
+pub mod dockerfile;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
@@ -17,5 +18,6 @@ pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
         ScanCommand::Pss(args) => pss::run(args),
         ScanCommand::Netpol(args) => netpol::run(args),
         ScanCommand::Trivy(args) => trivy::run(args),
+        ScanCommand::Dockerfile(args) => dockerfile::run(args),
     }
 }
