@@ -65,7 +65,7 @@ fn grade(text: &str, question: &str, seed: &str, answer: &Value) -> bool {
     let ev = Evidence {
         texts: &texts,
         answers: Some(&answers),
-        seed,
+        question_seed: seed,
         ..Evidence::default()
     };
     spec.grade(&ev).passed()

@@ -284,7 +284,37 @@ mod tests {
         TrivyReportCheck {
             path: "report.json".into(),
             image: "menu-aggregator".into(),
+            original: false,
         }
+    }
+
+    #[test]
+    fn with_original_the_report_must_be_of_the_start_files_build() {
+        let start = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+        let mut facts = live(ID);
+        let check = TrivyReportCheck {
+            original: true,
+            ..check()
+        };
+        let of_start = texts(report(start, &["os-pkgs", "lang-pkgs"]));
+        // Not built from the start files yet: a failure that says so.
+        let v = grade_report(&check, &of_start, Some(&facts));
+        assert!(messages(&v).contains("start files"), "{v:?}");
+        if let Some(img) = facts.images.get_mut("menu-aggregator") {
+            img.original = Some(crate::image::Original {
+                id: start.into(),
+                size: 1,
+            });
+        }
+        assert!(grade_report(&check, &of_start, Some(&facts)).passed());
+        // The workspace's (hardened) image is not the one asked about.
+        let of_workspace = texts(report(ID, &["os-pkgs", "lang-pkgs"]));
+        let v = grade_report(&check, &of_workspace, Some(&facts));
+        let m = messages(&v);
+        assert!(
+            !v.passed() && m.contains(start) && m.contains("start files"),
+            "{m}"
+        );
     }
 
     fn messages(v: &Verdict) -> String {
