@@ -233,9 +233,11 @@ pub enum Command {
     ScanImage {
         /// The lab id.
         lab: String,
-        /// The image to scan, as the engine names it.
+        /// The image to scan, as the engine names it; default: the image
+        /// the lab's `trivy_report` check asks about, as seclab built it
+        /// for you (`seclab check <lab>` builds it).
         #[arg(long, value_name = "REF")]
-        image: String,
+        image: Option<String>,
         /// Use trivy's cached database, without downloading it (fails on
         /// the first scan, when there is none yet).
         #[arg(long)]

@@ -395,3 +395,91 @@ fn shell_words(argv: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// The report's name in the workspace.
+pub const REPORT_FILE: &str = "report.json";
+
+/// What `scan_image` did.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// The image scanned, as the engine names it.
+    pub image: String,
+    /// Which trivy ran it (the local binary's path, or the image).
+    pub runner: String,
+    /// Where the report is.
+    pub report: std::path::PathBuf,
+    /// `seclab scan trivy`'s text summary of it.
+    pub summary: String,
+}
+
+/// The image a lab's `trivy_report` check asks about, as seclab builds it
+/// for `student` (`None`: the lab has no such check).
+pub fn report_image(lab: &Lab, student: &str) -> Option<String> {
+    lab.spec
+        .tasks
+        .iter()
+        .flat_map(|t| &t.checks)
+        .find_map(|c| match c {
+            CheckSpec::TrivyReport(r) => Some(docker::built_tag(
+                &lab.spec.id,
+                &r.image,
+                student,
+                r.original,
+            )),
+            _ => None,
+        })
+}
+
+/// Trivy scans `image` (default: [`report_image`]) on the engine for the
+/// student and saves the JSON report as `report.json` in the lab's
+/// workspace (see `shell::trivy` for how trivy is run: never with the
+/// Docker socket).
+pub fn scan_image(lab: &Lab, image: Option<&str>, skip_db_update: bool) -> anyhow::Result<Scanned> {
+    use crate::session::{absolute, load_progress, state, workspace_of};
+    use crate::shell::trivy::{Runner, ScanRequest, scan};
+    let lab_id = &lab.spec.id;
+    let (p, student) = load_progress(&state()?)?;
+    let root = absolute(&workspace_of(&p, lab_id))?;
+    if !root.is_dir() {
+        anyhow::bail!(
+            "no workspace for {lab_id} at {}: run `seclab start {lab_id}` first",
+            root.display()
+        );
+    }
+    let image = match image {
+        Some(i) => i.to_string(),
+        None => report_image(lab, &student.id).ok_or_else(|| {
+            anyhow::anyhow!("{lab_id} asks for no trivy report: name the image with --image")
+        })?,
+    };
+    let req = ScanRequest {
+        lab: lab_id.clone(),
+        student: student.id,
+        image: image.clone(),
+        output: root.join(REPORT_FILE),
+        skip_db_update,
+    };
+    let runner = docker::block_on(async {
+        let engine = Engine::connect().await?;
+        if !engine.image_exists(&req.image).await? {
+            return Ok(Err(req.image.clone()));
+        }
+        scan(&engine, &req).await.map(Ok)
+    })??;
+    let runner = runner.map_err(|missing| {
+        anyhow::anyhow!(
+            "image {missing} is not on the engine: `seclab check {lab_id}` builds it (or name another with --image)"
+        )
+    })?;
+    let report = crate::commands::scan::trivy::load(&req.output)?;
+    let summary = seclab_checkers::trivy::Summary::of(&req.output.display().to_string(), &report);
+    Ok(Scanned {
+        image,
+        runner: match runner {
+            Runner::Local(bin) => bin.display().to_string(),
+            Runner::Container(img) => format!("a {img} container"),
+        },
+        report: req.output,
+        summary: crate::commands::scan::trivy::render_text(&[summary]),
+    })
+}

@@ -279,6 +279,10 @@ fn failed(effect: &Effect, error: String) -> Option<Msg> {
             task,
             event: DemoEvent::Done(Err(error)),
         },
+        Effect::ScanImage { lab } => Msg::Scanned {
+            lab,
+            outcome: Err(error),
+        },
         Effect::Watch { .. } | Effect::Quit => return None,
     })
 }
@@ -437,6 +441,18 @@ pub fn perform(shell: &Shell, effect: &Effect) -> anyhow::Result<Msg> {
                 task: task.clone(),
                 question: question.clone(),
                 outcome: Ok(()),
+            }
+        }
+        Effect::ScanImage { lab } => {
+            let done = crate::live::scan_image(catalog.get(lab)?, None, false)?;
+            Msg::Scanned {
+                lab: lab.clone(),
+                outcome: Ok(format!(
+                    "scanned {} with {}, saved {}",
+                    done.image,
+                    done.runner,
+                    done.report.display()
+                )),
             }
         }
         Effect::Watch { .. } | Effect::Quit | Effect::Demo { .. } => {

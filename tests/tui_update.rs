@@ -777,3 +777,91 @@ mod demo {
         assert_eq!(update(&mut m, ctrl('c')), vec![Effect::Quit]);
     }
 }
+
+mod scan {
+    use super::*;
+    use seclab::app::Availability;
+
+    fn probed(m: &mut seclab::app::Model) {
+        update(
+            m,
+            Msg::Probed(Availability {
+                docker: true,
+                docker_problem: None,
+                cluster: false,
+            }),
+        );
+    }
+
+    #[test]
+    fn t_scans_only_a_lab_that_asks_for_a_report_and_is_started() {
+        let mut m = model();
+        probed(&mut m);
+        open(&mut m, LAB, 0);
+        assert_eq!(update(&mut m, ch('t')), vec![]);
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("asks for no trivy report"))
+        );
+        let mut m = model();
+        probed(&mut m);
+        open(&mut m, "trivy-scan", 0);
+        assert_eq!(update(&mut m, ch('t')), vec![]);
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("not started"))
+        );
+    }
+
+    #[test]
+    fn t_asks_for_the_scan_and_reports_its_end() {
+        let mut m = started();
+        probed(&mut m);
+        open(&mut m, "trivy-scan", 0);
+        assert_eq!(
+            update(&mut m, ch('t')),
+            vec![Effect::ScanImage {
+                lab: "trivy-scan".into()
+            }]
+        );
+        assert!(m.animating());
+        update(
+            &mut m,
+            Msg::Scanned {
+                lab: "trivy-scan".into(),
+                outcome: Ok("scanned x with trivy, saved report.json".into()),
+            },
+        );
+        assert!(!m.animating());
+        let n = m.notice.clone().expect("notice");
+        assert!(
+            !n.error && n.text.contains("saved report.json"),
+            "{}",
+            n.text
+        );
+        update(&mut m, ch('t'));
+        update(
+            &mut m,
+            Msg::Scanned {
+                lab: "trivy-scan".into(),
+                outcome: Err("no trivy: install it".into()),
+            },
+        );
+        let n = m.notice.clone().expect("notice");
+        assert!(n.error && n.text.contains("no trivy"), "{}", n.text);
+    }
+
+    #[test]
+    fn t_without_an_engine_says_why() {
+        let mut m = started();
+        open(&mut m, "trivy-scan", 0);
+        assert_eq!(update(&mut m, ch('t')), vec![]);
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.error && n.text.contains("needs a Docker engine"))
+        );
+    }
+}

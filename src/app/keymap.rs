@@ -45,6 +45,8 @@ pub enum Action {
     Reset,
     /// Run the task's demo on the Docker engine, or show the last one.
     Demo,
+    /// Scan the lab's image with trivy into `report.json`.
+    Scan,
     /// Show or hide the key table.
     Help,
     /// Leave.
@@ -186,6 +188,12 @@ pub const BINDINGS: &[Binding] = &[
     b(Main, &[c('s')], Action::Start, "start: make the workspace"),
     b(Main, &[c('r')], Action::Reset, "reset workspace (asks)"),
     b(Main, &[c('d')], Action::Demo, "demo: show it on Docker"),
+    b(
+        Main,
+        &[c('t')],
+        Action::Scan,
+        "trivy: scan into report.json",
+    ),
     b(Main, &[c('?')], Action::Help, "these keys"),
     b(Main, &[c('q')], Action::Quit, "quit"),
     b(Confirm, &[c('y')], Action::Yes, "yes"),

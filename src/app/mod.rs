@@ -266,6 +266,13 @@ pub enum Msg {
         /// The lab whose workspace changed.
         lab: String,
     },
+    /// A trivy scan of the lab's image ended.
+    Scanned {
+        /// The lab.
+        lab: String,
+        /// What was scanned and where the report is, or what went wrong.
+        outcome: Result<String, String>,
+    },
     /// A line of a task's demo, or its end.
     Demo {
         /// The lab.
@@ -339,6 +346,11 @@ pub enum Effect {
         lab: String,
         /// The task.
         task: String,
+    },
+    /// Scan the lab's image with trivy into the workspace's `report.json`.
+    ScanImage {
+        /// The lab.
+        lab: String,
     },
     /// Watch this lab's workspace (`None`: stop watching).
     Watch {

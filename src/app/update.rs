@@ -165,6 +165,14 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
             grade(m, &lab, tasks)
         }
         Msg::Demo { lab, task, event } => super::demo::on_event(m, &lab, &task, event),
+        Msg::Scanned { lab, outcome } => {
+            done(m);
+            m.notice = Some(match outcome {
+                Ok(what) => info(format!("{lab}: {what}; c checks it")),
+                Err(e) => error(format!("{lab}: the scan failed: {e}")),
+            });
+            Vec::new()
+        }
         Msg::WatchFailed { lab, error: e } => {
             if m.watching.as_deref() == Some(lab.as_str()) {
                 m.watching = None;
@@ -572,6 +580,42 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         Action::Help => {
             m.overlay = Some(Overlay::Help);
             Vec::new()
+        }
+        Action::Scan => {
+            let Some(lab) = m.current_lab() else {
+                return Vec::new();
+            };
+            let id = lab.spec.id.clone();
+            let asks = lab
+                .spec
+                .tasks
+                .iter()
+                .flat_map(|t| &t.checks)
+                .any(|c| matches!(c, seclab_checkers::CheckSpec::TrivyReport(_)));
+            if !asks {
+                m.notice = Some(info(format!(
+                    "{id} asks for no trivy report: t scans the image of a lab that does"
+                )));
+                return Vec::new();
+            }
+            if !can_grade(m, &id) {
+                m.notice = Some(info(format!(
+                    "{id} is not started yet: press s to create its workspace"
+                )));
+                return Vec::new();
+            }
+            if !m.available.docker {
+                let why = m
+                    .available
+                    .docker_problem
+                    .clone()
+                    .unwrap_or_else(|| "no Docker engine answered yet".into());
+                m.notice = Some(error(format!("the scan needs a Docker engine: {why}")));
+                return Vec::new();
+            }
+            m.busy += 1;
+            m.notice = Some(info(format!("scanning {id}'s image with trivy…")));
+            vec![Effect::ScanImage { lab: id }]
         }
         Action::Demo => {
             let mut effects = Vec::new();

@@ -144,7 +144,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             lab,
             image,
             skip_db_update,
-        }) => scan_image::run(&ctx, &lab, &image, skip_db_update),
+        }) => scan_image::run(&ctx, &lab, image.as_deref(), skip_db_update),
         Some(
             Command::Completions { .. }
             | Command::Lab { .. }

@@ -102,9 +102,18 @@ fn help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     let mut l = Vec::new();
     section(Context::Main, theme, &mut l);
     let mut r = Vec::new();
-    for c in [Context::Form, Context::Confirm, Context::Global] {
-        section(c, theme, &mut r);
+    // Rows of the main keys that do not fit on the left continue at the
+    // top of the right column.
+    let room = usize::from(left.height);
+    if l.len() > room {
+        r = l.split_off(room);
+        r.push(Line::default());
     }
+    let mut others = Vec::new();
+    for c in [Context::Form, Context::Confirm, Context::Global] {
+        section(c, theme, &mut others);
+    }
+    r.extend(others);
     frame.render_widget(Paragraph::new(l), left);
     frame.render_widget(Paragraph::new(r), right);
 }
