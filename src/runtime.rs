@@ -247,6 +247,7 @@ fn failed(effect: &Effect, error: String) -> Option<Msg> {
         Effect::LoadAnswers { lab } => Msg::AnswersLoaded {
             lab,
             answers: serde_json::Value::Null,
+            prompts: std::collections::BTreeMap::new(),
         },
         Effect::Start { lab } => Msg::Started {
             lab,
@@ -386,9 +387,30 @@ pub fn perform(shell: &Shell, effect: &Effect) -> anyhow::Result<Msg> {
                 }
                 Err(_) => serde_json::Value::Null,
             };
+            // Report questions read their text from the workspace's report
+            // (the CVE picked for this student).
+            let l = catalog.get(lab)?;
+            let root = workspace(lab)?;
+            let mut prompts = std::collections::BTreeMap::new();
+            let mut key = None;
+            for t in &l.spec.tasks {
+                for c in &t.checks {
+                    if let seclab_checkers::CheckSpec::ReportQuestion(q) = c {
+                        let key = match &key {
+                            Some(k) => k,
+                            None => key.insert(load_progress(&config::state_dir()?)?.1.pick_key()),
+                        };
+                        prompts.insert(
+                            (t.id.clone(), q.id.clone()),
+                            crate::session::report_question_text(q, Some(&root), key),
+                        );
+                    }
+                }
+            }
             Msg::AnswersLoaded {
                 lab: lab.clone(),
                 answers,
+                prompts,
             }
         }
         Effect::Start { lab } => {

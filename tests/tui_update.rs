@@ -865,3 +865,43 @@ mod scan {
         );
     }
 }
+
+#[test]
+fn report_questions_read_their_text_from_the_workspace_report() {
+    let mut m = started();
+    open(&mut m, "trivy-scan", 1);
+    let lab = m.catalog.get("trivy-scan").expect("lab").clone();
+    let task = lab.spec.task("report").expect("task").clone();
+    // Before the workspace is read: the general form, naming no CVE.
+    let general = m.prompt("trivy-scan", &task, "carrier");
+    assert!(!general.contains("CVE-2023-45853"), "{general}");
+    update(
+        &mut m,
+        Msg::AnswersLoaded {
+            lab: "trivy-scan".into(),
+            answers: serde_json::Value::Null,
+            prompts: [(
+                ("report".to_string(), "carrier".to_string()),
+                "Which package carries CVE-2023-45853?".to_string(),
+            )]
+            .into(),
+        },
+    );
+    assert_eq!(
+        m.prompt("trivy-scan", &task, "carrier"),
+        "Which package carries CVE-2023-45853?"
+    );
+    // The answer form asks the same.
+    update(&mut m, ch('a'));
+    match &m.overlay {
+        Some(Overlay::Answer(form)) => {
+            let q = form
+                .questions
+                .iter()
+                .find(|q| q.id == "carrier")
+                .expect("carrier");
+            assert_eq!(q.prompt, "Which package carries CVE-2023-45853?");
+        }
+        other => panic!("no form: {other:?}"),
+    }
+}

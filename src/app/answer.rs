@@ -99,13 +99,23 @@ impl AnswerForm {
     /// A form for `task`'s questions, filled in from the task's current
     /// answers; `None` when the task asks none.
     pub fn new(lab: &str, task: &TaskSpec, answers: Option<&Value>) -> Option<Self> {
+        Self::with_prompts(lab, task, answers, &|id| flag_prompt(task, id))
+    }
+
+    /// [`AnswerForm::new`] with the text of each question that is not a
+    /// quiz from `prompt` (rendered from the workspace).
+    pub fn with_prompts(
+        lab: &str,
+        task: &TaskSpec,
+        answers: Option<&Value>,
+        prompt: &dyn Fn(&str) -> String,
+    ) -> Option<Self> {
         let questions: Vec<Question> = crate::session::questions(task)
             .into_iter()
             .map(|(id, quiz)| {
                 let mut q = Question {
                     id: id.to_string(),
-                    prompt: quiz
-                        .map_or_else(|| flag_prompt(task, id), |q| q.question.trim().to_string()),
+                    prompt: quiz.map_or_else(|| prompt(id), |q| q.question.trim().to_string()),
                     choices: quiz.map(|q| q.choices.clone()).unwrap_or_default(),
                     multiple: quiz.is_some_and(|q| q.multiple),
                     cursor: 0,
@@ -196,7 +206,8 @@ impl AnswerForm {
     }
 }
 
-fn flag_prompt(task: &TaskSpec, id: &str) -> String {
+/// The text of a flag or report question, from lab.yaml alone.
+pub fn flag_prompt(task: &TaskSpec, id: &str) -> String {
     task.checks
         .iter()
         .find_map(|c| match c {

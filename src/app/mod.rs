@@ -224,6 +224,9 @@ pub enum Msg {
         lab: String,
         /// Its answers (null when there are none).
         answers: Value,
+        /// Questions whose text is rendered from the workspace (a trivy
+        /// report's CVE picked for the student), by (task, question).
+        prompts: BTreeMap<(String, String), String>,
     },
     /// A workspace was created.
     Started {
@@ -396,6 +399,9 @@ pub struct Model {
     pub results: BTreeMap<(String, String), TaskResult>,
     /// The answers of each lab whose `answers.yaml` was read.
     pub answers: BTreeMap<String, Value>,
+    /// Question texts rendered from a lab's workspace, by lab, then
+    /// (task, question) (read with its answers).
+    pub prompts: BTreeMap<String, BTreeMap<(String, String), String>>,
     /// Tasks being graded now, by (lab, task).
     pub running: BTreeSet<(String, String)>,
     /// Other work in flight (start, reset, hint, answer).
@@ -433,6 +439,7 @@ impl Model {
             zoom: false,
             results: BTreeMap::new(),
             answers: BTreeMap::new(),
+            prompts: BTreeMap::new(),
             running: BTreeSet::new(),
             busy: 0,
             watching: None,
@@ -570,6 +577,23 @@ impl Model {
             .get(task)?
             .get(question)
             .filter(|v| !v.is_null())
+    }
+
+    /// A question's text as the student reads it: a quiz's own, else the
+    /// one rendered from the workspace (a report question), else the
+    /// flag's or the report question's general form.
+    pub fn prompt(&self, lab: &str, task: &TaskSpec, id: &str) -> String {
+        if let Some((_, Some(q))) = crate::session::questions(task)
+            .into_iter()
+            .find(|(q, _)| *q == id)
+        {
+            return q.question.trim().to_string();
+        }
+        self.prompts
+            .get(lab)
+            .and_then(|p| p.get(&(task.id.clone(), id.to_string())))
+            .cloned()
+            .unwrap_or_else(|| answer::flag_prompt(task, id))
     }
 
     /// Whether something animates (the runtime ticks only then).

@@ -61,8 +61,13 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::AnswersLoaded { lab, answers } => {
-            m.answers.insert(lab, answers);
+        Msg::AnswersLoaded {
+            lab,
+            answers,
+            prompts,
+        } => {
+            m.answers.insert(lab.clone(), answers);
+            m.prompts.insert(lab, prompts);
             Vec::new()
         }
         Msg::Started { lab, outcome } => {
@@ -525,10 +530,11 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
                 return effects;
             };
             let lab_id = lab.spec.id.clone();
-            let form = AnswerForm::new(
+            let form = AnswerForm::with_prompts(
                 &lab_id,
                 task,
                 m.answers.get(&lab_id).and_then(|a| a.get(&task.id)),
+                &|id| m.prompt(&lab_id, task, id),
             );
             match form {
                 None => {

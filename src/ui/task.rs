@@ -81,7 +81,7 @@ pub fn lines(m: &Model, width: u16) -> Vec<FlowLine> {
         lines.push(FlowLine::plain(Span::styled("Questions", theme.heading())));
         for (id, quiz) in questions {
             lines.push(FlowLine::blank());
-            let prompt = quiz.map_or_else(String::new, |q| q.question.trim().to_string());
+            let prompt = m.prompt(&lab.spec.id, task, id);
             let head = format!("{id}: ");
             let hang = Span::raw(head.as_str()).width();
             lines.push(FlowLine::hang(
