@@ -289,9 +289,9 @@ fn drift_outside_the_allow_list_fails() {
 #[test]
 fn the_registry_knows_the_three_checkers() {
     let specs: Vec<CheckSpec> = serde_saphyr::from_str(
-        "- container: {service: app, non_root: true, capabilities: {allowed: []}, host_paths: read_only, memory_limit: 64m}\n- probe: {service: app, says: runs as nobody, run: id -u, stdout: '^65534$'}\n- drift: {service: app, allow: [/tmp]}\n",
-    )
-    .expect("specs");
+            "- container: {service: app, non_root: true, capabilities: {allowed: []}, host_paths: read_only, memory_limit: 64m}\n- probe: {service: app, says: runs as nobody, run: id -u, stdout: '^65534$'}\n- drift: {service: app, allow: [/tmp]}\n",
+        )
+        .expect("specs");
     let names: Vec<&str> = specs.iter().map(CheckSpec::name).collect();
     assert_eq!(names, ["container", "probe", "drift"]);
     assert_eq!(specs[0].needs(), [crate::Need::Workspace]);

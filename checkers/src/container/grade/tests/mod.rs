@@ -18,9 +18,9 @@ fn compose(yaml: &str) -> Vec<KubeObject> {
 
 fn images() -> Images {
     serde_saphyr::from_str(
-        "busybox:1.36: {user: 0, users: {root: 0, nobody: 65534}, writable_paths: [/tmp]}\nnamed:1: {user: app, users: {app: 1000}}\n",
-    )
-    .expect("facts")
+            "busybox:1.36: {user: 0, users: {root: 0, nobody: 65534}, writable_paths: [/tmp]}\nnamed:1: {user: app, users: {app: 1000}}\n",
+        )
+        .expect("facts")
 }
 
 fn check(rules: &str) -> ContainerCheck {
