@@ -47,9 +47,9 @@ const REPORT: &str = r#"{
 }
 "#;
 
-/// The CVE the sandbox's student (seed `class-1`) gets for question
-/// `which-package`, computed here: sorted CVE ids, SHA-256 of
-/// `seed/id`, the first 8 bytes big-endian modulo their count.
+/// The CVE the sandbox's student (`alice`, seed `class-1`) gets for
+/// question `which-package`, computed here: sorted CVE ids, SHA-256 of
+/// `seed/student/id`, the first 8 bytes big-endian modulo their count.
 fn picked() -> (&'static str, &'static str) {
     let sorted = [
         ("CVE-2023-4444", "requests"),
@@ -57,7 +57,7 @@ fn picked() -> (&'static str, &'static str) {
         ("CVE-2024-2222", "zlib1g"),
         ("CVE-2024-3333", "perl-base"),
     ];
-    let digest = Sha256::digest(b"class-1/which-package");
+    let digest = Sha256::digest(b"class-1/alice/which-package");
     let head = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
     sorted[usize::try_from(head % 4).expect("small")]
 }
