@@ -208,14 +208,14 @@ mod tests {
         assert_eq!(
             fixed.into_iter().collect::<Vec<_>>(),
             [
-                "CVE-2023-25577",
-                "CVE-2023-30861",
+                "CVE-2021-33503",
+                "CVE-2023-37920",
                 "CVE-2024-2961",
                 "CVE-2024-33599",
-                "CVE-2024-34069",
                 "CVE-2024-45491",
                 "CVE-2024-45492",
-                "CVE-2024-6345"
+                "CVE-2024-6345",
+                "CVE-2025-47273"
             ]
         );
         let question::Truth::Layers {
@@ -229,7 +229,7 @@ mod tests {
         };
         assert_eq!(
             (packages.into_iter().collect::<Vec<_>>(), findings),
-            (vec!["Jinja2".to_string()], 5)
+            (vec!["urllib3".to_string()], 5)
         );
         assert_eq!(
             right.into_iter().collect::<Vec<_>>(),
