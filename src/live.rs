@@ -280,6 +280,32 @@ pub fn images_of(lab: &Lab) -> Vec<String> {
             }
         }
     }
+    // The bases the lab's own Dockerfiles build on (start and solution):
+    // what a classroom pulls before the first build.
+    for spec in &lab.spec.build {
+        let rel = std::path::Path::new(&spec.context).join(&spec.dockerfile);
+        let rel = rel
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .replace("/./", "/");
+        for tree in ["start/", "solution/"] {
+            let Some(bytes) = lab.files.get(&format!("{tree}{rel}")) else {
+                continue;
+            };
+            let Ok(df) = seclab_checkers::dockerfile::parse(&String::from_utf8_lossy(bytes)) else {
+                continue;
+            };
+            for stage in seclab_checkers::dockerfile::Stages::of(&df).list {
+                let image = &stage.image;
+                if stage.parent.is_some() || image.is_scratch() || image.unresolved {
+                    continue;
+                }
+                if !out.contains(&image.text) {
+                    out.push(image.text.clone());
+                }
+            }
+        }
+    }
     out
 }
 
