@@ -24,6 +24,8 @@ use seclab_checkers::container::{
 };
 use serde_json::Value;
 
+mod stand_ins;
+
 const IMAGE: &str = "busybox:1.36";
 const STAND_IN: &str = "seclab-local/busybox:1.36";
 const DEFAULT_CAPS: &str = "00000000a80425fb";
@@ -35,23 +37,7 @@ fn setup() -> &'static Result<ImageMap, String> {
         if let Ok(Err(e)) = docker::block_on(Engine::connect()) {
             return Err(format!("no Docker engine: {e}"));
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/local-images.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() {
-            return Err(format!(
-                "tests/local-images.sh cannot build the stand-ins: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let last = stdout.lines().last().unwrap_or_default();
-        let spec = last
-            .strip_prefix("SECLAB_IMAGE_MAP=")
-            .ok_or_else(|| format!("tests/local-images.sh printed no image map: {last:?}"))?;
-        ImageMap::parse(spec)
+        ImageMap::parse(&stand_ins::image_map_spec()?)
     })
 }
 

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use bollard::query_parameters::ListImagesOptionsBuilder;
@@ -23,6 +22,8 @@ use seclab_checkers::image::grade::{ImageCheck, grade_image};
 use seclab_checkers::image::inventory::final_fs;
 use seclab_checkers::image::secret::SecretSpec;
 
+mod stand_ins;
+
 const FILE: &str = "tmp/partner-api-token.txt";
 
 fn setup() -> &'static Result<ImageMap, String> {
@@ -31,20 +32,7 @@ fn setup() -> &'static Result<ImageMap, String> {
         if let Ok(Err(e)) = docker::block_on(Engine::connect()) {
             return Err(format!("no Docker engine: {e}"));
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/local-images.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "tests/local-images.sh cannot build the stand-ins: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let last = stdout.lines().last().unwrap_or_default();
-        ImageMap::parse(last.strip_prefix("SECLAB_IMAGE_MAP=").unwrap_or_default())
+        ImageMap::parse(&stand_ins::image_map_spec()?)
     })
 }
 

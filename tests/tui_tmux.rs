@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod stand_ins;
+
 /// The lab walked through; any built-in lab whose `solution/` passes
 /// offline works; the issue asks for `pss-scissors`.
 const LAB: &str = "pss-scissors";
@@ -214,26 +216,6 @@ fn student_completes_a_lab_in_the_tui_with_watch_mode() {
     );
 }
 
-/// The image map from `tests/local-images.sh`, or why there is none.
-fn stand_ins() -> Result<String, String> {
-    let script = seclab_root().join("tests/local-images.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "tests/local-images.sh cannot build the stand-ins: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    last.strip_prefix("SECLAB_IMAGE_MAP=")
-        .map(str::to_string)
-        .ok_or_else(|| format!("tests/local-images.sh printed no image map: {last:?}"))
-}
-
 /// On the real engine (`SECLAB_REQUIRE_DOCKER=1` in CI; else skipped when
 /// no engine answers): `d` shows a task's demo — its `docker run` and
 /// `docker exec` lines and their output — and `c` grades the Docker task
@@ -251,7 +233,7 @@ fn demo_and_live_grading_on_the_engine() {
         return;
     }
     let engine = seclab::shell::docker::block_on(seclab::shell::docker::Engine::connect());
-    let map = match (engine, stand_ins()) {
+    let map = match (engine, stand_ins::image_map_spec()) {
         (Ok(Ok(_)), Ok(map)) => map,
         (Ok(Err(e)), _) => {
             assert!(

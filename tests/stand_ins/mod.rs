@@ -1,0 +1,27 @@
+//! This machine's stand-in images, for the tests that run on the Docker
+//! engine: `tests/local-images.sh` builds them (idempotent) and prints the
+//! image map as its last line, `SECLAB_IMAGE_MAP=from=to,...`.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The image map the script printed (without `SECLAB_IMAGE_MAP=`), or why
+/// the stand-ins cannot be had here.
+pub fn image_map_spec() -> Result<String, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/local-images.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tests/local-images.sh cannot build the stand-ins: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    last.strip_prefix("SECLAB_IMAGE_MAP=")
+        .map(str::to_string)
+        .ok_or_else(|| format!("tests/local-images.sh printed no image map: {last:?}"))
+}
