@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use bollard::query_parameters::{
@@ -30,16 +29,7 @@ const IMAGE: &str = "busybox:1.36";
 const STAND_IN: &str = "seclab-local/busybox:1.36";
 const DEFAULT_CAPS: &str = "00000000a80425fb";
 
-/// The image map from `tests/local-images.sh`, or why the tests skip.
-fn setup() -> &'static Result<ImageMap, String> {
-    static SETUP: OnceLock<Result<ImageMap, String>> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        if let Ok(Err(e)) = docker::block_on(Engine::connect()) {
-            return Err(format!("no Docker engine: {e}"));
-        }
-        ImageMap::parse(&stand_ins::image_map_spec()?)
-    })
-}
+use stand_ins::setup;
 
 /// Runs `body` against the engine under lab id `t<pid>-<name>`, then
 /// removes the lab's containers, volumes and images; or prints SKIP.

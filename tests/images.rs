@@ -10,11 +10,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use bollard::query_parameters::ListImagesOptionsBuilder;
 use seclab::lab::{Catalog, Lab, LabFiles, Student};
-use seclab::shell::docker::{self, Engine, ImageMap, Started, built_tag, container_name, labels};
+use seclab::shell::docker::{Engine, ImageMap, Started, built_tag, container_name, labels};
 use seclab_checkers::Status;
 use seclab_checkers::container::RunConfig;
 use seclab_checkers::image::BuiltImages;
@@ -26,15 +25,7 @@ mod stand_ins;
 
 const FILE: &str = "tmp/partner-api-token.txt";
 
-fn setup() -> &'static Result<ImageMap, String> {
-    static SETUP: OnceLock<Result<ImageMap, String>> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        if let Ok(Err(e)) = docker::block_on(Engine::connect()) {
-            return Err(format!("no Docker engine: {e}"));
-        }
-        ImageMap::parse(&stand_ins::image_map_spec()?)
-    })
-}
+use stand_ins::setup;
 
 fn map_or_skip(name: &str) -> Option<ImageMap> {
     match setup() {

@@ -2,8 +2,25 @@
 //! engine: `tests/local-images.sh` builds them (idempotent) and prints the
 //! image map as its last line, `SECLAB_IMAGE_MAP=from=to,...`.
 
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
+
+use seclab::shell::docker::{self, Engine, ImageMap};
+
+/// The image map for the engine tests, built once per test binary; `Err`
+/// says why they skip (no engine, or no way to build the stand-ins).
+pub fn setup() -> &'static Result<ImageMap, String> {
+    static SETUP: OnceLock<Result<ImageMap, String>> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        if let Ok(Err(e)) = docker::block_on(Engine::connect()) {
+            return Err(format!("no Docker engine: {e}"));
+        }
+        ImageMap::parse(&image_map_spec()?)
+    })
+}
 
 /// The image map the script printed (without `SECLAB_IMAGE_MAP=`), or why
 /// the stand-ins cannot be had here.
