@@ -25,7 +25,6 @@ impl Engine {
     }
 
     async fn remove_labelled(&self, filter: &str, images: bool) -> Result<Removed, EngineError> {
-        let mut removed = Removed::default();
         let opts = ListContainersOptionsBuilder::new()
             .all(true)
             .filters(&label_filter(filter.to_owned()))
@@ -35,16 +34,18 @@ impl Engine {
             .list_containers(Some(opts))
             .await
             .map_err(|e| EngineError::docker("list containers", &e))?;
-        for c in containers {
-            // The engine filtered by label; check again before removing.
-            if !has_label(c.labels.as_ref(), labels::LAB) {
-                continue;
-            }
-            if let Some(id) = c.id {
-                self.force_remove(&id).await?;
-                removed.containers += 1;
-            }
-        }
+        // The engine filtered by label; each kind checks again before removing.
+        let containers = containers
+            .into_iter()
+            .filter(|c| has_label(c.labels.as_ref(), labels::LAB))
+            .filter_map(|c| c.id);
+        let remove_container = |id: String| async move {
+            let opts = RemoveContainerOptionsBuilder::new()
+                .force(true)
+                .v(true)
+                .build();
+            self.docker.remove_container(&id, Some(opts)).await
+        };
         let opts = ListVolumesOptionsBuilder::new()
             .filters(&label_filter(filter.to_owned()))
             .build();
@@ -53,24 +54,26 @@ impl Engine {
             .list_volumes(Some(opts))
             .await
             .map_err(|e| EngineError::docker("list volumes", &e))?;
-        for v in volumes.volumes.unwrap_or_default() {
-            if !v.labels.contains_key(labels::LAB) {
-                continue;
-            }
-            match self
-                .docker
-                .remove_volume(&v.name, None::<RemoveVolumeOptions>)
+        let volumes = volumes
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.labels.contains_key(labels::LAB))
+            .map(|v| v.name);
+        let remove_volume = |name: String| async move {
+            self.docker
+                .remove_volume(&name, None::<RemoveVolumeOptions>)
                 .await
-            {
-                Ok(()) => removed.volumes += 1,
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(EngineError::docker(format!("remove volume {}", v.name), &e)),
-            }
-        }
-        if images {
-            removed.images = self.remove_images(filter).await?;
-        }
-        Ok(removed)
+        };
+        Ok(Removed {
+            containers: remove_each("container", containers, remove_container).await?,
+            volumes: remove_each("volume", volumes, remove_volume).await?,
+            images: if images {
+                self.remove_images(filter).await?
+            } else {
+                0
+            },
+        })
     }
 
     async fn remove_images(&self, filter: &str) -> Result<usize, EngineError> {
@@ -82,23 +85,40 @@ impl Engine {
             .list_images(Some(opts))
             .await
             .map_err(|e| EngineError::docker("list images", &e))?;
-        let mut n = 0;
-        for image in images {
-            if !image.labels.contains_key(labels::LAB) || is_cache(&image.labels) {
-                continue;
-            }
+        let ids = images
+            .into_iter()
+            .filter(|i| i.labels.contains_key(labels::LAB) && !is_cache(&i.labels))
+            .map(|i| i.id);
+        let remove_image = |id: String| async move {
             let opts = RemoveImageOptionsBuilder::new().force(true).build();
-            match self.docker.remove_image(&image.id, Some(opts), None).await {
-                Ok(_) => n += 1,
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => {
-                    return Err(EngineError::docker(
-                        format!("remove image {}", image.id),
-                        &e,
-                    ));
-                }
-            }
-        }
-        Ok(n)
+            self.docker
+                .remove_image(&id, Some(opts), None)
+                .await
+                .map(|_| ())
+        };
+        remove_each("image", ids, remove_image).await
     }
+}
+
+/// Removes each of `items` (ids or names of one `kind`) with `remove`, one
+/// at a time, and counts them; one the engine no longer has (removed
+/// meanwhile) is skipped, any other error stops with its name.
+async fn remove_each<F, Fut>(
+    kind: &str,
+    items: impl Iterator<Item = String>,
+    remove: F,
+) -> Result<usize, EngineError>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<(), bollard::errors::Error>>,
+{
+    let mut n = 0;
+    for item in items {
+        match remove(item.clone()).await {
+            Ok(()) => n += 1,
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(EngineError::docker(format!("remove {kind} {item}"), &e)),
+        }
+    }
+    Ok(n)
 }
