@@ -7,7 +7,7 @@
 #[path = "../checkers/tests/common/mod.rs"]
 mod conformance;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
@@ -21,24 +21,6 @@ fn seclab(args: &[&str]) -> Output {
         )
         .output()
         .expect("seclab runs")
-}
-
-/// Every `*.json.golden` under `dir`, recursively, sorted.
-fn reports(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir") {
-            let p = entry.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".json.golden") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 const SEVERITIES: [&str; 5] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"];
@@ -145,7 +127,7 @@ fn every_upstream_report_summarises_as_computed_from_its_json() {
     let Some(dir) = conformance::conformance_dir("trivy") else {
         return;
     };
-    let files = reports(&dir);
+    let files = conformance::files_ending(&dir, ".json.golden");
     assert!(files.len() >= 20, "expected the whole trivy set: {files:?}");
     assert!(
         files.iter().any(|f| f.to_string_lossy().contains("legacy")),
@@ -185,7 +167,7 @@ fn fail_on_agrees_with_the_worst_finding_of_each_report() {
         return;
     };
     let mut seen = [false; 2];
-    for file in reports(&dir) {
+    for file in conformance::files_ending(&dir, ".json.golden") {
         let worst = worst(&load(&file));
         let name = file.display().to_string();
         for threshold in ["CRITICAL", "HIGH", "low"] {

@@ -7,28 +7,10 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use seclab_checkers::{CheckSpec, Evidence, TextFile};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-fn goldens(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".json.golden") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// Every vulnerability object of a report (either shape).
 fn vulns(report: &Value) -> Vec<&Value> {
@@ -77,7 +59,7 @@ fn every_question_is_answered_right_from_each_upstream_report() {
         return;
     };
     let mut asked = BTreeMap::<&str, usize>::new();
-    for file in goldens(&dir) {
+    for file in common::files_ending(&dir, ".json.golden") {
         let name = file.display().to_string();
         let text = std::fs::read_to_string(&file).expect("read");
         let report: Value = serde_json::from_str(&text).expect("JSON");

@@ -47,6 +47,29 @@ pub fn conformance_dir(sub: &str) -> Option<PathBuf> {
     None
 }
 
+/// Every file under `dir` whose name ends with `suffix`, recursively,
+/// sorted (the upstream fixtures: `*.json.golden` trivy reports, ...).
+///
+/// # Panics
+/// When a folder cannot be read.
+#[allow(dead_code)]
+pub fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The Kubernetes objects of a multi-document YAML literal (empty
 /// documents dropped), not tied to a file.
 ///
