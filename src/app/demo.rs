@@ -44,15 +44,7 @@ pub fn start(m: &mut Model) -> Vec<Effect> {
         }
     }
     if !m.available.docker {
-        let why = m
-            .available
-            .docker_problem
-            .clone()
-            .unwrap_or_else(|| "no Docker engine answered yet".into());
-        m.notice = Some(Notice {
-            error: true,
-            text: format!("the demo needs a Docker engine: {why}"),
-        });
+        m.notice = Some(m.available.docker_needed("the demo"));
         return Vec::new();
     }
     m.demo = Some(DemoRun::new(&lab_id, &task_id));

@@ -41,6 +41,21 @@ pub struct Availability {
     pub cluster: bool,
 }
 
+impl Availability {
+    /// The notice for `what` (`the demo`, `the scan`) when no Docker engine
+    /// answers: why not, with the fix, once the probe has said.
+    pub fn docker_needed(&self, what: &str) -> Notice {
+        let why = self
+            .docker_problem
+            .as_deref()
+            .unwrap_or("no Docker engine answered yet");
+        Notice {
+            error: true,
+            text: format!("{what} needs a Docker engine: {why}"),
+        }
+    }
+}
+
 /// A task's demo (`d`): its lines as they stream from the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoRun {

@@ -611,12 +611,7 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             if !m.available.docker {
-                let why = m
-                    .available
-                    .docker_problem
-                    .clone()
-                    .unwrap_or_else(|| "no Docker engine answered yet".into());
-                m.notice = Some(error(format!("the scan needs a Docker engine: {why}")));
+                m.notice = Some(m.available.docker_needed("the scan"));
                 return Vec::new();
             }
             m.busy += 1;
