@@ -314,6 +314,32 @@ pub enum ScanCommand {
     /// `path:line:col: RULE level: message`. Exit codes: 0 no findings, 1
     /// findings, 2 bad input (a Dockerfile that does not parse, located).
     Dockerfile(DockerfileArgs),
+    /// What an image holds, seen two ways side by side: what a scanner that
+    /// reads package metadata sees (release files, package databases,
+    /// language metadata, Go build info; regular files only, as trivy
+    /// reads layers), and what is really there (dpkg's file lists, doc
+    /// folders, metadata a later layer deleted, importable modules, native
+    /// code, packed executables). Then the blind spots between them.
+    ///
+    /// Reads any image on the Docker engine (`docker save`), or a saved
+    /// archive with --input. Exit codes: 0 no blind spot, 1 blind spots,
+    /// 2 bad input (no engine, no such image, an archive that does not
+    /// read).
+    Image(ImageArgs),
+}
+
+/// Arguments of `scan image`.
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// Output format: text, or the whole inventory as JSON.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+    /// Read this `docker save` archive instead of asking the engine.
+    #[arg(long, value_name = "TAR", conflicts_with = "image")]
+    pub input: Option<PathBuf>,
+    /// The image, as the engine names it (`python:3.11`, an ID).
+    #[arg(required_unless_present = "input", value_name = "IMAGE")]
+    pub image: Option<String>,
 }
 
 /// Arguments of `scan dockerfile`.

@@ -55,6 +55,37 @@ pub struct FlagCheck {
     /// start template): its value for this student is the truth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
+    /// With `seed`: the flag is one of these, picked for the student
+    /// (`choose(name="...", from=[...])` in a start template renders the
+    /// same pick). Answers compare case-insensitively, with `==`, `@`, a
+    /// space or `:` between a package and its version alike
+    /// (`urllib3 1.26.4` is `urllib3==1.26.4`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+/// Which of `choices` the flag `name` picks for `student` under `seed`
+/// (`None` when there are none).
+pub fn choose<'c>(seed: &str, student: &str, name: &str, choices: &'c [String]) -> Option<&'c str> {
+    if choices.is_empty() {
+        return None;
+    }
+    let hex = derive(seed, student, name);
+    let n = u64::from_str_radix(&hex[..15], 16).unwrap_or(0);
+    let len = u64::try_from(choices.len()).unwrap_or(u64::MAX);
+    let i = usize::try_from(n % len).unwrap_or(0);
+    choices.get(i).map(String::as_str)
+}
+
+/// A package answer in one spelling: lower case, `_` as `-`, the version
+/// after `==` (`Jinja2 2.11.2`, `jinja2@2.11.2` → `jinja2==2.11.2`).
+pub fn normalise_choice(answer: &str) -> String {
+    let lower = answer.trim().to_lowercase();
+    let parts: Vec<&str> = lower
+        .split(|c: char| c == '=' || c == '@' || c == ':' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join("==").replace('_', "-")
 }
 
 /// Who the flags are derived for: the class seed and the student id.
@@ -71,11 +102,28 @@ impl Seed<'_> {
     pub fn flag(&self, name: &str) -> String {
         derive(self.seed, self.student, name)
     }
+
+    /// The truth of a `seed:` flag check for this student: the derived
+    /// flag, or the pick among its `choices`.
+    pub fn truth(&self, check: &FlagCheck) -> Option<String> {
+        let name = check.seed.as_deref()?;
+        if check.choices.is_empty() {
+            Some(self.flag(name))
+        } else {
+            choose(self.seed, self.student, name, &check.choices).map(str::to_string)
+        }
+    }
 }
 
 impl FlagCheck {
     /// What is wrong with the check itself: not exactly one of `secret`, `seed`.
     pub fn problem(&self) -> Option<String> {
+        if self.secret.is_some() && !self.choices.is_empty() {
+            return Some(format!(
+                "flag `{}`: choices go with seed, not with secret",
+                self.id
+            ));
+        }
         match (&self.secret, &self.seed) {
             (Some(_), None) | (None, Some(_)) => None,
             _ => Some(format!(
@@ -100,6 +148,11 @@ pub fn grade(check: &FlagCheck, truth: &str, given: Option<&str>) -> Verdict {
     let Some(given) = given.map(str::trim) else {
         return Verdict::fail(format!("`{}` is not answered yet", check.id));
     };
+    let (given, truth) = if check.choices.is_empty() {
+        (given.to_string(), truth.to_string())
+    } else {
+        (normalise_choice(given), normalise_choice(truth))
+    };
     if bool::from(given.as_bytes().ct_eq(truth.as_bytes())) {
         Verdict::pass()
     } else {
@@ -114,6 +167,34 @@ pub fn grade(check: &FlagCheck, truth: &str, given: Option<&str>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn choices_are_picked_per_student_and_compared_loosely() {
+        let choices: Vec<String> = ["urllib3==1.26.4", "Jinja2==2.11.2", "requests==2.25.1"]
+            .map(String::from)
+            .to_vec();
+        let picks: std::collections::BTreeSet<&str> = (0..40)
+            .filter_map(|i| choose("class", &format!("s{i}"), "hidden", &choices))
+            .collect();
+        assert_eq!(picks.len(), 3, "every choice is picked for someone");
+        assert_eq!(
+            choose("class", "alice", "hidden", &choices),
+            choose("class", "alice", "hidden", &choices)
+        );
+        assert_eq!(choose("class", "alice", "hidden", &[]), None);
+        assert_eq!(normalise_choice(" Jinja2 2.11.2 "), "jinja2==2.11.2");
+        assert_eq!(normalise_choice("jinja2@2.11.2"), "jinja2==2.11.2");
+        let check = FlagCheck {
+            id: "pkg".into(),
+            question: "q".into(),
+            secret: None,
+            seed: Some("hidden".into()),
+            choices,
+        };
+        assert!(grade(&check, "Jinja2==2.11.2", Some("jinja2 2.11.2")).passed());
+        assert!(!grade(&check, "Jinja2==2.11.2", Some("jinja2 2.11.3")).passed());
+        assert!(!grade(&check, "Jinja2==2.11.2", Some("jinja2")).passed());
+    }
 
     #[test]
     fn flags_are_stable_per_student_and_differ_between_students() {
@@ -146,6 +227,7 @@ mod tests {
                 key: "k".into(),
             }),
             seed: None,
+            choices: Vec::new(),
         };
         assert!(grade(&c, "abc", Some(" abc\n")).passed());
         assert!(!grade(&c, "abc", Some("abd")).passed());

@@ -74,6 +74,9 @@ pub enum CheckSpec {
     /// final image has the properties the lab requires (non-root,
     /// multi-stage, minimal and pinned base, no secret in a layer, ...).
     Dockerfile(crate::dockerfile::check::DockerfileCheck),
+    /// An image seclab built ships nothing a scanner cannot see: the
+    /// inventory of its layers has no blind spot (Docker).
+    Inventory(crate::image::packages::check::InventoryCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -152,6 +155,7 @@ impl CheckSpec {
             CheckSpec::TrivyReport(_) => "trivy_report",
             CheckSpec::ReportQuestion(_) => "report_question",
             CheckSpec::Dockerfile(_) => "dockerfile",
+            CheckSpec::Inventory(_) => "inventory",
         }
     }
 
@@ -174,7 +178,10 @@ impl CheckSpec {
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_)
             | CheckSpec::Dockerfile(_) => vec![Need::Workspace],
-            CheckSpec::Probe(_) | CheckSpec::Drift(_) | CheckSpec::Image(_) => vec![Need::Docker],
+            CheckSpec::Probe(_)
+            | CheckSpec::Drift(_)
+            | CheckSpec::Image(_)
+            | CheckSpec::Inventory(_) => vec![Need::Docker],
             CheckSpec::TrivyReport(_) => vec![Need::Workspace, Need::Docker],
             CheckSpec::ReportQuestion(_) => vec![Need::Workspace, Need::Answers],
         }
@@ -238,6 +245,7 @@ impl CheckSpec {
             CheckSpec::TrivyReport(t) => t.describe(),
             CheckSpec::ReportQuestion(q) => q.describe(),
             CheckSpec::Dockerfile(d) => d.describe(),
+            CheckSpec::Inventory(i) => i.describe(),
         }
     }
 
@@ -257,12 +265,14 @@ impl CheckSpec {
             CheckSpec::Rbac(r) => crate::rbac::grade(r, ev.workspace),
             CheckSpec::ServiceAccountToken(t) => crate::rbac::token::grade(t, ev.workspace),
             CheckSpec::Netpol(n) => crate::netpol::check::grade(n, ev.workspace),
-            CheckSpec::Flag(f) if f.secret.is_none() => match (&f.seed, ev.seed) {
-                (Some(name), Some(who)) => {
-                    crate::flag::grade(f, &who.flag(name), answer(&f.id).and_then(Value::as_str))
+            CheckSpec::Flag(f) if f.secret.is_none() => {
+                match ev.seed.and_then(|who| who.truth(f)) {
+                    Some(truth) => {
+                        crate::flag::grade(f, &truth, answer(&f.id).and_then(Value::as_str))
+                    }
+                    None => Verdict::skipped("needs the student's seed to know the flag"),
                 }
-                _ => Verdict::skipped("needs the student's seed to know the flag"),
-            },
+            }
             CheckSpec::Flag(f) => {
                 let Some(objs) = ev.cluster else {
                     return Verdict::skipped(NO_CLUSTER);
@@ -289,6 +299,9 @@ impl CheckSpec {
                 crate::trivy::check::grade_question(q, ev.texts, ev.question_seed, answer(&q.id))
             }
             CheckSpec::Dockerfile(d) => crate::dockerfile::check::grade(d, ev.texts),
+            CheckSpec::Inventory(i) => {
+                crate::image::packages::check::grade(i, ev.live.map(|l| &l.images))
+            }
         }
     }
 }
@@ -414,6 +427,7 @@ impl CheckSpec {
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
+            | CheckSpec::Inventory(_)
             | CheckSpec::TrivyReport(_)
             | CheckSpec::Dockerfile(_) => Reads::default(),
         }

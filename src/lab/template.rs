@@ -82,6 +82,27 @@ pub fn render_with(
             .ok_or_else(|| tera::Error::msg("flag() needs name=\"...\""))?;
         Ok(Value::String(flag::derive(&seed, &id, name)))
     });
+    let (seed, id) = (student.seed.clone(), student.id.clone());
+    tera.register_function("choose", move |args: &HashMap<String, Value>| {
+        let name = args
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| tera::Error::msg("choose() needs name=\"...\""))?;
+        let choices: Vec<String> = args
+            .get("from")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        flag::choose(&seed, &id, name, &choices)
+            .map(|c| Value::String(c.to_string()))
+            .ok_or_else(|| {
+                tera::Error::msg("choose() needs from=[\"...\", ...], a list of strings")
+            })
+    });
     tera.add_raw_template(name, text)
         .map_err(|e| InputError::new(name, tera_message(&e)))?;
     let mut ctx = tera::Context::new();

@@ -251,6 +251,7 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             out.extend(f.problem());
         }
         CheckSpec::Image(i) => out.extend(i.problem()),
+        CheckSpec::Inventory(i) => out.extend(i.problem()),
         CheckSpec::Rbac(r) => {
             if let Err(e) = r.request() {
                 out.push(format!("rbac check: {e}"));

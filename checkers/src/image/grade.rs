@@ -225,6 +225,8 @@ mod tests {
             mode: 0o644,
             uid: 0,
             gid: 0,
+            text: None,
+            binary: None,
         }
     }
 

@@ -49,6 +49,14 @@ pub struct LayerFile {
     pub uid: u64,
     /// Its group's gid.
     pub gid: u64,
+    /// Its text, when it is evidence of what is installed (an OS release
+    /// file, a package database, language metadata, a version file: see
+    /// [`super::evidence::text_wanted`]); cut at that function's limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// What it is as a binary (ELF, Go, packed), when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<super::evidence::Binary>,
 }
 
 /// One layer: what it adds and what it deletes.
@@ -225,6 +233,8 @@ mod tests {
             mode: 0o755,
             uid: 0,
             gid: 0,
+            text: None,
+            binary: None,
         }
     }
 

@@ -6,11 +6,17 @@
 //! - [`inventory`]: each layer's files and deletions (whiteouts), and the
 //!   filesystem they add up to.
 //! - [`secret`]: what a secret search looks for, and where it was found.
+//! - [`evidence`]: what a scanner reads (release files, package
+//!   databases, metadata) and what a binary is (ELF, Go, packed).
+//! - [`packages`]: the inventory: the scanner's view, what is really
+//!   there, the blind spots between them; the `inventory:` check.
 //! - [`grade`]: the `image:` check (non-root, no secret in any layer,
 //!   smaller than the original, no shell, no package manager).
 
+pub mod evidence;
 pub mod grade;
 pub mod inventory;
+pub mod packages;
 pub mod secret;
 
 use std::collections::BTreeMap;

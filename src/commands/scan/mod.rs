@@ -3,6 +3,7 @@
 //! this file only dispatches.
 
 pub mod dockerfile;
+pub mod image;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
@@ -19,5 +20,6 @@ pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
         ScanCommand::Netpol(args) => netpol::run(args),
         ScanCommand::Trivy(args) => trivy::run(args),
         ScanCommand::Dockerfile(args) => dockerfile::run(args),
+        ScanCommand::Image(args) => image::run(args),
     }
 }

@@ -3,11 +3,14 @@
 //! checkers' layer inventory ([`Layer`]: files added with path, size, mode
 //! and owner; whiteouts as deletions) plus history, Env and User. While
 //! reading, every regular file — and each member of a gzip or tar file,
-//! one level deep — is searched for the lab's secrets ([`Needle`]).
+//! one level deep — is searched for the lab's secrets ([`Needle`]), and
+//! what the inventory needs is kept: the text of evidence files and what
+//! each binary is ([`evidence`]).
 
 use std::collections::HashMap;
 use std::io::Read;
 
+use seclab_checkers::image::evidence;
 use seclab_checkers::image::inventory::{Entry, classify};
 use seclab_checkers::image::secret::search_config;
 use seclab_checkers::image::{FileKind, HistoryStep, Layer, LayerFile, Needle, SecretHit};
@@ -29,6 +32,22 @@ pub struct Saved {
     pub layers: Vec<Layer>,
     /// Where the needles were found.
     pub secrets: Vec<SecretHit>,
+}
+
+impl Saved {
+    /// The image these layers make, by the name `name`, for graders that
+    /// read any image (`seclab scan image`): no id, size or tags.
+    pub fn into_image(self, name: &str) -> seclab_checkers::image::BuiltImage {
+        seclab_checkers::image::BuiltImage {
+            name: name.to_owned(),
+            user: self.user,
+            env: self.env,
+            history: self.history,
+            layers: self.layers,
+            secrets: self.secrets,
+            ..seclab_checkers::image::BuiltImage::default()
+        }
+    }
 }
 
 /// Reads a `docker save` archive of one image (the legacy layout Docker
@@ -217,7 +236,7 @@ fn read_layer(
             tar::EntryType::Link => FileKind::Hardlink(link().trim_start_matches('/').to_string()),
             _ => FileKind::Other,
         };
-        let file = LayerFile {
+        let mut file = LayerFile {
             path: path.clone(),
             size: if kind == FileKind::File {
                 header.size().unwrap_or(0)
@@ -228,13 +247,23 @@ fn read_layer(
             uid: header.uid().unwrap_or(0),
             gid: header.gid().unwrap_or(0),
             kind,
+            text: None,
+            binary: None,
         };
-        if file.kind == FileKind::File && !needles.is_empty() && file.size <= MAX_SEARCHED {
+        if file.kind == FileKind::File && file.size <= MAX_SEARCHED {
             let mut content = Vec::new();
             entry
                 .read_to_end(&mut content)
                 .map_err(|e| format!("{path}: {e}"))?;
-            search_file(&content, &path, layer.index, needles, hits);
+            if !needles.is_empty() {
+                search_file(&content, &path, layer.index, needles, hits);
+            }
+            // What the inventory needs: evidence text, what a binary is.
+            if let Some(max) = evidence::text_wanted(&path) {
+                let cut = &content[..content.len().min(max)];
+                file.text = Some(String::from_utf8_lossy(cut).into_owned());
+            }
+            file.binary = evidence::binary(&content, &|b| gunzip(b).ok());
         }
         layer.files.push(file);
     }
