@@ -355,3 +355,87 @@ fn the_hardened_image_passes_and_every_hiding_technique_is_caught() {
         cleanup(&engine, &lab_id).await;
     });
 }
+
+/// The inventory against real builds: one image per hiding technique, from
+/// the stand-in's own files and a small local Python package (no network),
+/// each caught as exactly that technique; the clean build shows no blind
+/// spot.
+#[test]
+fn every_hiding_technique_is_caught_by_the_inventory() {
+    use seclab_checkers::image::packages::{Technique, inventory};
+    let Some(map) = map_or_skip("inventory") else {
+        return;
+    };
+    let lab_id = format!("t{}-images-inventory", std::process::id());
+    let _cleanup = Cleanup(lab_id.clone());
+    let base = "FROM python:3.11.4-bookworm\nCOPY lib/ /app/lib/\nENV PYTHONPATH=/app/lib\n";
+    let cases: &[(&str, &str, &[Technique])] = &[
+        ("clean", "", &[]),
+        (
+            "metadata-deleted",
+            "RUN rm -rf /app/lib/vendored-0.4.2.dist-info\n",
+            &[Technique::LanguageMetadata],
+        ),
+        (
+            "metadata-symlinked",
+            "RUN mv /app/lib/vendored-0.4.2.dist-info /app/m && ln -s /app/m /app/lib/vendored-0.4.2.dist-info\n",
+            &[Technique::SymlinkedManifest],
+        ),
+        (
+            "packed",
+            "RUN mkdir /app/bin && cp /usr/bin/python3.11 /app/bin/py && gzexe /app/bin/py && rm /app/bin/py~\n",
+            &[Technique::PackedBinary],
+        ),
+        (
+            "status-removed",
+            "RUN rm /var/lib/dpkg/status\n",
+            &[Technique::OsPackageDb, Technique::UnlistedNativeCode],
+        ),
+        (
+            "os-release-removed",
+            "RUN rm /etc/os-release /usr/lib/os-release /etc/debian_version\n",
+            &[Technique::OsIdentity],
+        ),
+        (
+            "flattened",
+            "FROM scratch\nCOPY --from=0 /usr /usr\nCOPY --from=0 /etc /etc\nCOPY --from=0 /app /app\n",
+            &[Technique::OsPackageDb, Technique::UnlistedNativeCode],
+        ),
+    ];
+    let mut files = LabFiles::new();
+    files.insert(
+        "lib/vendored/__init__.py".into(),
+        b"__version__ = \"0.4.2\"\n".to_vec(),
+    );
+    files.insert(
+        "lib/vendored-0.4.2.dist-info/METADATA".into(),
+        b"Metadata-Version: 2.1\nName: vendored\nVersion: 0.4.2\n".to_vec(),
+    );
+    files.insert(
+        "lib/vendored-0.4.2.dist-info/RECORD".into(),
+        b"vendored/__init__.py,,\n".to_vec(),
+    );
+    runtime().block_on(async {
+        let engine = Engine::connect().await.expect("connect");
+        for (case, steps, want) in cases {
+            files.insert("Dockerfile".into(), format!("{base}{steps}").into_bytes());
+            let img = build(&engine, &lab_id, case, &files, &map).await;
+            let inv = inventory(&img);
+            let mut got: Vec<Technique> = inv.blind_spots.iter().map(|b| b.technique).collect();
+            got.dedup();
+            assert_eq!(&got, want, "{case}: {:#?}", inv.blind_spots);
+            if *case == "metadata-deleted" {
+                assert!(
+                    inv.blind_spots[0].what.contains("vendored 0.4.2"),
+                    "the version from the code: {:?}",
+                    inv.blind_spots[0]
+                );
+            }
+            if *case == "clean" {
+                assert_eq!(inv.scanner.os.as_deref(), Some("debian 12"));
+                assert!(inv.scanner.packages.iter().any(|p| p.name == "vendored"));
+            }
+        }
+        cleanup(&engine, &lab_id).await;
+    });
+}

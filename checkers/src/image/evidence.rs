@@ -29,6 +29,10 @@ pub const RELEASE_FILES: &[&str] = &[
     "etc/redhat-release",
 ];
 
+/// The login banner (`Debian GNU/Linux 12 \n \l`): no scanner reads it,
+/// but it names the OS when the release files were removed.
+pub const ISSUE: &str = "etc/issue";
+
 /// The OS package databases a scanner reads (dpkg's status, distroless's
 /// `status.d/` files, apk's installed list).
 pub const DPKG_STATUS: &str = "var/lib/dpkg/status";
@@ -56,7 +60,7 @@ pub fn text_wanted(path: &str) -> Option<usize> {
         .rsplit_once('/')
         .map(|(d, _)| d.rsplit('/').next().unwrap_or(d))
         .unwrap_or_default();
-    if RELEASE_FILES.contains(&path) {
+    if RELEASE_FILES.contains(&path) || path == ISSUE {
         return Some(MAX_VERSION_TEXT);
     }
     if path == DPKG_STATUS

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::image::BuiltImage;
 use crate::image::evidence::{self, Binary, RELEASE_FILES};
-use crate::image::inventory::{FileKind, final_fs};
+use crate::image::inventory::{FileKind, final_fs, resolve};
 
 /// The most paths a blind spot lists.
 const SHOWN: usize = 6;
@@ -57,6 +57,19 @@ fn os_views(fs: &Fs, texts: &Texts<'_>, inv: &mut Inventory) {
     for p in RELEASE_FILES {
         if let Some(t) = texts.real(p) {
             candidates.extend(os_of(p, t));
+        }
+    }
+    // No release file tells the truth: the login banner, or the package
+    // manager the image carries.
+    if !candidates
+        .iter()
+        .any(|(id, _)| KNOWN_OS.contains(&id.as_str()))
+    {
+        candidates.extend(texts.real(evidence::ISSUE).and_then(os_of_issue));
+        for (bin, id) in [("usr/bin/dpkg", "debian"), ("sbin/apk", "alpine")] {
+            if resolve(fs, bin).is_some() {
+                candidates.push((id.to_string(), String::new()));
+            }
         }
     }
     let real_os = candidates
@@ -149,6 +162,20 @@ fn os_views(fs: &Fs, texts: &Texts<'_>, inv: &mut Inventory) {
     }
     inv.scanner.packages.extend(seen);
     inv.real.packages.extend(real);
+}
+
+/// The OS a login banner names (`Debian GNU/Linux 12 \n \l`,
+/// `Welcome to Alpine Linux 3.18`, `Ubuntu 22.04.3 LTS \n \l`).
+fn os_of_issue(text: &str) -> Option<(String, String)> {
+    let line = text.lines().find(|l| !l.trim().is_empty())?.to_lowercase();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| KNOWN_OS.contains(w))?;
+    let version = words[at + 1..]
+        .iter()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(|w| (*w).to_string())
+        .unwrap_or_default();
+    Some((words[at].to_string(), version))
 }
 
 fn os_package(name: &str, path: &str) -> Package {
