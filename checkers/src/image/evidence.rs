@@ -70,14 +70,15 @@ pub fn text_wanted(path: &str) -> Option<usize> {
     {
         return Some(MAX_DB_TEXT);
     }
-    let meta_dir = parent.ends_with(".dist-info") || parent.ends_with(".egg-info");
-    if (meta_dir && matches!(name, "METADATA" | "PKG-INFO" | "RECORD" | "top_level.txt"))
+    // Metadata files by name wherever they are: a build that renames the
+    // folder and symlinks the old name to it keeps them elsewhere.
+    if matches!(name, "METADATA" | "PKG-INFO" | "RECORD" | "top_level.txt")
         || name.ends_with(".egg-info")
         || (parent == "EGG-INFO" && name == "PKG-INFO")
     {
         return Some(MAX_DB_TEXT);
     }
-    if name == "package.json" && path.contains("node_modules/") {
+    if name == "package.json" {
         return Some(MAX_VERSION_TEXT * 8);
     }
     if VERSION_FILES.contains(&name) {
@@ -241,7 +242,7 @@ mod tests {
         assert!(text_wanted("app/lib/urllib3-1.26.4.dist-info/LICENSE").is_none());
         assert!(text_wanted("usr/lib/python3/dist-packages/six-1.16.0.egg-info").is_some());
         assert!(text_wanted("app/node_modules/left-pad/package.json").is_some());
-        assert!(text_wanted("app/package.json").is_none());
+        assert!(text_wanted("app/.meta/six/METADATA").is_some());
         assert!(text_wanted("app/lib/urllib3/_version.py").is_some());
         assert!(text_wanted("etc/passwd").is_none());
     }
