@@ -20,6 +20,7 @@
 //! - [`rbac`]: RBAC authorization questions over Role/Binding objects.
 //! - [`runs`]: would a pod start and run, given facts about its images.
 //! - [`secret_file`]: a Secret read from a mounted file, not the environment.
+//! - [`supply`]: the `images_pinned` check (images pinned by digest).
 //! - [`manifest`], [`quiz`], [`flag`]: field assertions, questions, flags.
 //! - [`trivy`]: trivy's JSON report, its summary, and the `trivy_report`
 //!   and `report_question` graders.
@@ -40,6 +41,7 @@ pub mod rbac;
 pub mod registry;
 pub mod runs;
 pub mod secret_file;
+pub mod supply;
 pub mod target;
 pub mod trivy;
 pub mod verdict;

@@ -77,6 +77,9 @@ pub enum CheckSpec {
     /// An image seclab built ships nothing a scanner cannot see: the
     /// inventory of its layers has no blind spot (Docker).
     Inventory(crate::image::packages::check::InventoryCheck),
+    /// Images pinned by digest, not by a moving tag: a workload, a Compose
+    /// service or a Dockerfile's FROM lines (workspace).
+    ImagesPinned(crate::supply::ImagesPinnedCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -156,6 +159,7 @@ impl CheckSpec {
             CheckSpec::ReportQuestion(_) => "report_question",
             CheckSpec::Dockerfile(_) => "dockerfile",
             CheckSpec::Inventory(_) => "inventory",
+            CheckSpec::ImagesPinned(_) => "images_pinned",
         }
     }
 
@@ -177,7 +181,8 @@ impl CheckSpec {
             | CheckSpec::Netpol(_)
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_)
-            | CheckSpec::Dockerfile(_) => vec![Need::Workspace],
+            | CheckSpec::Dockerfile(_)
+            | CheckSpec::ImagesPinned(_) => vec![Need::Workspace],
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
@@ -246,6 +251,7 @@ impl CheckSpec {
             CheckSpec::ReportQuestion(q) => q.describe(),
             CheckSpec::Dockerfile(d) => d.describe(),
             CheckSpec::Inventory(i) => i.describe(),
+            CheckSpec::ImagesPinned(p) => p.describe(),
         }
     }
 
@@ -301,6 +307,9 @@ impl CheckSpec {
             CheckSpec::Dockerfile(d) => crate::dockerfile::check::grade(d, ev.texts),
             CheckSpec::Inventory(i) => {
                 crate::image::packages::check::grade(i, ev.live.map(|l| &l.images))
+            }
+            CheckSpec::ImagesPinned(p) => {
+                crate::supply::grade(p, ev.workspace, ev.compose, ev.texts)
             }
         }
     }
@@ -428,6 +437,7 @@ impl CheckSpec {
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
             | CheckSpec::Inventory(_)
+            | CheckSpec::ImagesPinned(_)
             | CheckSpec::TrivyReport(_)
             | CheckSpec::Dockerfile(_) => Reads::default(),
         }
