@@ -183,13 +183,7 @@ pub fn grade(
     };
     let df = match parse(&file.text) {
         Ok(df) => df,
-        Err(e) => {
-            let mut f = Finding::error(format!("the Dockerfile does not parse: {}", e.message));
-            f.source = Some(file.path.clone());
-            f.line = Some(e.line);
-            f.col = Some(e.col);
-            return Verdict::from_findings(vec![f]);
-        }
+        Err(e) => return crate::dockerfile::check::does_not_parse(file, &e),
     };
     let refs: Vec<(String, String)> = Stages::of(&df)
         .list

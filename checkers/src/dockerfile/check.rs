@@ -144,6 +144,16 @@ impl DockerfileCheck {
     }
 }
 
+/// The failing verdict of a workspace Dockerfile that does not parse,
+/// located at `path:line:col`.
+pub fn does_not_parse(file: &TextFile, e: &super::parse::ParseError) -> Verdict {
+    let mut f = Finding::error(format!("the Dockerfile does not parse: {}", e.message));
+    f.source = Some(file.path.clone());
+    f.line = Some(e.line);
+    f.col = Some(e.col);
+    Verdict::from_findings(vec![f])
+}
+
 /// Grades the check against the workspace's text files.
 pub fn grade(check: &DockerfileCheck, texts: &[TextFile]) -> Verdict {
     let wanted = check.path.trim_start_matches("./");
@@ -152,13 +162,7 @@ pub fn grade(check: &DockerfileCheck, texts: &[TextFile]) -> Verdict {
     };
     let hits = match lint_text(&file.text) {
         Ok(h) => h,
-        Err(e) => {
-            let mut f = Finding::error(format!("the Dockerfile does not parse: {}", e.message));
-            f.source = Some(file.path.clone());
-            f.line = Some(e.line);
-            f.col = Some(e.col);
-            return Verdict::from_findings(vec![f]);
-        }
+        Err(e) => return does_not_parse(file, &e),
     };
     let required = check.require.rules();
     let mut findings = Vec::new();
