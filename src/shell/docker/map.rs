@@ -79,12 +79,22 @@ impl ImageMap {
     /// The reference to use for `reference`: its mapping, or itself.
     /// `busybox:1.36`, `docker.io/library/busybox:1.36` and
     /// `library/busybox:1.36` are the same image.
+    ///
+    /// A reference pinned by digest (`python:3.11@sha256:...`) is mapped by
+    /// its entry when it has one, else by the entry of the same reference
+    /// without the digest: a local stand-in has no registry digest, so the
+    /// mapping drops it.
     pub fn map(&self, reference: &str) -> String {
-        let wanted = normalise(reference);
-        self.pairs
-            .iter()
-            .find(|(from, _)| normalise(from) == wanted)
-            .map_or_else(|| reference.to_owned(), |(_, to)| to.clone())
+        let find = |r: &str| {
+            let wanted = normalise(r);
+            self.pairs
+                .iter()
+                .find(|(from, _)| normalise(from) == wanted)
+                .map(|(_, to)| to.clone())
+        };
+        find(reference)
+            .or_else(|| reference.split_once('@').and_then(|(name, _)| find(name)))
+            .unwrap_or_else(|| reference.to_owned())
     }
 
     /// `from (as to)` when mapped, else `from`.
@@ -168,6 +178,13 @@ mod tests {
         );
         assert_eq!(m.map("alpine:latest"), "local/alpine:3");
         assert_eq!(m.map("busybox:1.35"), "busybox:1.35");
+        // Pinned by digest: mapped by the entry without it.
+        let pinned = format!("busybox:1.36@sha256:{}", "a".repeat(64));
+        assert_eq!(m.map(&pinned), "seclab-local/busybox:1.36");
+        assert_eq!(
+            m.map(&format!("busybox:1.35@sha256:{}", "a".repeat(64))),
+            format!("busybox:1.35@sha256:{}", "a".repeat(64))
+        );
         assert_eq!(
             m.display("busybox:1.36"),
             "busybox:1.36 (as seclab-local/busybox:1.36)"
