@@ -103,6 +103,7 @@ pub fn run(
         seclab_checkers::container::inspect::run_config,
     ))??;
     facts.images = images;
+    facts.repo_digests = repo_digests(d, lab, snap, &map)?;
     // Bind sources under the workspace read as the student wrote them.
     let ws = workspace.to_string_lossy();
     for live in facts.services.values_mut() {
@@ -142,6 +143,48 @@ pub fn stop(d: &Docker, lab: &str) -> Result<usize, EngineError> {
 /// Removes the lab's containers and volumes; its built images are kept.
 pub fn stop_containers(d: &Docker, lab: &str) -> Result<usize, EngineError> {
     Ok(docker::block_on(d.engine.remove_lab(lab))??.total())
+}
+
+/// The engine's `RepoDigests` of each image the lab's `images_pinned`
+/// checks name (after the image map), by the reference as written; an
+/// image the engine does not have is left out.
+fn repo_digests(
+    d: &Docker,
+    lab: &Lab,
+    snap: &Snapshot,
+    map: &ImageMap,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, EngineError> {
+    let mut out = std::collections::BTreeMap::new();
+    for spec in lab.spec.tasks.iter().flat_map(|t| &t.checks) {
+        let CheckSpec::ImagesPinned(check) = spec else {
+            continue;
+        };
+        let Ok((refs, _)) =
+            seclab_checkers::supply::references(check, &snap.objects, &snap.compose, &snap.texts)
+        else {
+            continue;
+        };
+        for (_, reference) in refs {
+            if out.contains_key(&reference) {
+                continue;
+            }
+            let inspect = docker::block_on(d.engine.image_inspect(&map.map(&reference)))??;
+            if let Some(i) = inspect {
+                let digests = i
+                    .get("RepoDigests")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(serde_json::Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.insert(reference, digests);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The needles the lab's `image:` checks on image `name` search for.

@@ -309,7 +309,7 @@ impl CheckSpec {
                 crate::image::packages::check::grade(i, ev.live.map(|l| &l.images))
             }
             CheckSpec::ImagesPinned(p) => {
-                crate::supply::grade(p, ev.workspace, ev.compose, ev.texts)
+                crate::supply::grade(p, ev.workspace, ev.compose, ev.texts, ev.live)
             }
         }
     }

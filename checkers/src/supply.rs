@@ -9,6 +9,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::container::LiveFacts;
 use crate::dockerfile::parse::parse;
 use crate::dockerfile::stages::{ImageRef, Stages};
 use crate::target::Target;
@@ -98,42 +99,90 @@ pub fn unpinned(reference: &str) -> Option<String> {
     })
 }
 
-fn verdict(refs: &[(String, String)], what: &str) -> Verdict {
+/// Compares a pinned reference with the engine's `RepoDigests` of it.
+fn compare(reference: &str, live: Option<&LiveFacts>) -> Finding {
+    let pinned = reference
+        .split_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or_default();
+    match live.and_then(|l| l.repo_digests.get(reference)) {
+        None => Finding::info(format!(
+            "{reference}: graded on the manifest only (the image is not on the engine to compare)"
+        )),
+        Some(digests) if digests.is_empty() => Finding::info(format!(
+            "{reference}: graded on the manifest only: the image has no registry digest (imported or loaded locally)"
+        )),
+        Some(digests) if digests.iter().any(|d| d.rsplit('@').next() == Some(pinned)) => {
+            Finding::info(format!("{reference}: the engine's image has this digest"))
+        }
+        Some(digests) => Finding::error(format!(
+            "{reference}: the engine's image has another digest ({}): the pin names other content",
+            digests.join(", ")
+        )),
+    }
+}
+
+fn verdict(refs: &[(String, String)], what: &str, live: Option<&LiveFacts>) -> Verdict {
     if refs.is_empty() {
         return Verdict::fail(format!("{what} names no image"));
     }
-    let findings: Vec<Finding> = refs
+    let mut findings: Vec<Finding> = refs
         .iter()
         .filter_map(|(place, r)| {
             unpinned(r).map(|why| Finding::error(format!("{what}: {place}: {why} ({WHY})")))
         })
         .collect();
     if findings.is_empty() {
+        findings.extend(refs.iter().map(|(_, r)| compare(r, live)));
+    }
+    if findings
+        .iter()
+        .any(|f| f.severity == crate::Severity::Error)
+    {
+        return Verdict::from_findings(findings);
+    }
+    {
         let mut v = Verdict::pass();
+        v.findings = findings;
         v.findings.push(Finding::info(
-            "graded on the manifest only: a digest says which content runs, not that it is safe or who built it (signatures and provenance do)",
+            "a digest says which content runs, not that it is safe or who built it (signatures and provenance do)",
         ));
         v
-    } else {
-        Verdict::from_findings(findings)
     }
 }
 
 /// Grades the check on the workspace manifests, Compose files and text
-/// files.
+/// files, and on the engine's `RepoDigests` of the images when the live
+/// facts have them.
 pub fn grade(
     check: &ImagesPinnedCheck,
     workspace: &[KubeObject],
     compose: &[KubeObject],
     texts: &[TextFile],
+    live: Option<&LiveFacts>,
 ) -> Verdict {
+    match references(check, workspace, compose, texts) {
+        Ok((refs, what)) => verdict(&refs, &what, live),
+        Err(v) => v,
+    }
+}
+
+/// The image references the check covers, each with where it is written,
+/// and how messages name the whole (`deployment/web`); `Err` the failing
+/// verdict when they cannot be read.
+pub fn references(
+    check: &ImagesPinnedCheck,
+    workspace: &[KubeObject],
+    compose: &[KubeObject],
+    texts: &[TextFile],
+) -> Result<(Vec<(String, String)>, String), Verdict> {
     if let Some(t) = &check.target {
         let found = t.find_in(None, workspace);
         let Some(obj) = found.first() else {
-            return t.not_found(None, workspace);
+            return Err(t.not_found(None, workspace));
         };
         let Some(pod) = obj.pod_template() else {
-            return Verdict::fail(format!("{t} has no pod template"));
+            return Err(Verdict::fail(format!("{t} has no pod template")));
         };
         let mut refs = Vec::new();
         for list in ["initContainers", "containers", "ephemeralContainers"] {
@@ -149,7 +198,7 @@ pub fn grade(
                 refs.push((format!("{list} {name}"), image.to_string()));
             }
         }
-        return verdict(&refs, &t.to_string());
+        return Ok((refs, t.to_string()));
     }
     if let Some(service) = &check.service {
         let file = check.file.as_deref().unwrap_or("compose.yaml");
@@ -159,31 +208,35 @@ pub fn grade(
                 .is_some_and(|s| s == file || s.ends_with(&format!("/{file}")))
         });
         let Some(doc) = doc else {
-            return Verdict::fail(format!("{file}: no such Compose file in the workspace"));
+            return Err(Verdict::fail(format!(
+                "{file}: no such Compose file in the workspace"
+            )));
         };
         let Some(svc) = doc.value.pointer(&format!("/services/{service}")) else {
-            return Verdict::fail(format!("{file}: no service `{service}`"));
+            return Err(Verdict::fail(format!("{file}: no service `{service}`")));
         };
         let Some(image) = svc.get("image").and_then(|v| v.as_str()) else {
-            return Verdict::fail(format!(
+            return Err(Verdict::fail(format!(
                 "service {service} has no `image:` (built from a Dockerfile: pin its FROM lines)"
-            ));
+            )));
         };
-        return verdict(
-            &[("image".into(), image.to_string())],
-            &format!("service {service}"),
-        );
+        return Ok((
+            vec![("image".into(), image.to_string())],
+            format!("service {service}"),
+        ));
     }
     let Some(path) = &check.dockerfile else {
-        return Verdict::fail("images_pinned names nothing to check");
+        return Err(Verdict::fail("images_pinned names nothing to check"));
     };
     let wanted = path.trim_start_matches("./");
     let Some(file) = texts.iter().find(|t| t.path == wanted) else {
-        return Verdict::fail(format!("{path}: no such file in the workspace"));
+        return Err(Verdict::fail(format!(
+            "{path}: no such file in the workspace"
+        )));
     };
     let df = match parse(&file.text) {
         Ok(df) => df,
-        Err(e) => return crate::dockerfile::check::does_not_parse(file, &e),
+        Err(e) => return Err(crate::dockerfile::check::does_not_parse(file, &e)),
     };
     let refs: Vec<(String, String)> = Stages::of(&df)
         .list
@@ -199,7 +252,7 @@ pub fn grade(
             (format!("line {line} FROM"), shown.clone())
         })
         .collect();
-    verdict(&refs, path)
+    Ok((refs, path.clone()))
 }
 
 #[cfg(test)]
@@ -242,18 +295,18 @@ mod tests {
         let good = format!(
             "FROM python:3.11@sha256:{D} AS build\nFROM build\nFROM scratch\nCOPY --from=build /a /a\n"
         );
-        assert!(grade(&check, &[], &[], &text(&good)).passed());
+        assert!(grade(&check, &[], &[], &text(&good), None).passed());
         let bad = format!("FROM python:3.11@sha256:{D} AS build\nFROM gcr.io/distroless/python3\n");
-        let v = grade(&check, &[], &[], &text(&bad));
+        let v = grade(&check, &[], &[], &text(&bad), None);
         assert!(!v.passed());
         assert!(
             v.findings[0].message.contains("line 2 FROM"),
             "{:?}",
             v.findings
         );
-        let v = grade(&check, &[], &[], &text("FROM \"\n"));
+        let v = grade(&check, &[], &[], &text("FROM \"\n"), None);
         assert!(!v.passed());
-        assert!(!grade(&check, &[], &[], &[]).passed());
+        assert!(!grade(&check, &[], &[], &[], None).passed());
     }
 
     #[test]
@@ -270,7 +323,7 @@ mod tests {
             target: Some(Target::parse("deployment/web").unwrap()),
             ..ImagesPinnedCheck::default()
         };
-        let v = grade(&check, std::slice::from_ref(&obj), &[], &[]);
+        let v = grade(&check, std::slice::from_ref(&obj), &[], &[], None);
         assert_eq!(v.findings.len(), 1, "{:?}", v.findings);
         assert!(v.findings[0].message.contains("containers side"));
         let mut compose = KubeObject::new(serde_json::json!({
@@ -281,10 +334,45 @@ mod tests {
             service: Some(s.into()),
             ..ImagesPinnedCheck::default()
         };
-        assert!(grade(&svc("app"), &[], std::slice::from_ref(&compose), &[]).passed());
-        assert!(!grade(&svc("db"), &[], std::slice::from_ref(&compose), &[]).passed());
-        assert!(!grade(&svc("nope"), &[], std::slice::from_ref(&compose), &[]).passed());
+        assert!(grade(&svc("app"), &[], std::slice::from_ref(&compose), &[], None).passed());
+        assert!(!grade(&svc("db"), &[], std::slice::from_ref(&compose), &[], None).passed());
+        assert!(!grade(&svc("nope"), &[], std::slice::from_ref(&compose), &[], None).passed());
         assert!(ImagesPinnedCheck::default().problem().is_some());
+
+        // Live: the engine's RepoDigests, when it has the image.
+        let pinned = format!("app@sha256:{D}");
+        let mut live = LiveFacts::default();
+        live.repo_digests.insert(
+            pinned.clone(),
+            vec![format!("registry.example/app@sha256:{D}")],
+        );
+        let one = std::slice::from_ref(&compose);
+        assert!(grade(&svc("app"), &[], one, &[], Some(&live)).passed());
+        live.repo_digests.insert(
+            pinned.clone(),
+            vec![format!("app@sha256:{}", "f".repeat(64))],
+        );
+        let v = grade(&svc("app"), &[], one, &[], Some(&live));
+        assert!(!v.passed());
+        assert!(
+            v.findings[0].message.contains("another digest"),
+            "{:?}",
+            v.findings
+        );
+        live.repo_digests.insert(pinned, Vec::new());
+        let v = grade(&svc("app"), &[], one, &[], Some(&live));
+        assert!(v.passed());
+        assert!(
+            v.findings[0].message.contains("no registry digest"),
+            "{:?}",
+            v.findings
+        );
+        let v = grade(&svc("app"), &[], one, &[], None);
+        assert!(
+            v.findings[0].message.contains("manifest only"),
+            "{:?}",
+            v.findings
+        );
         assert!(svc("x").problem().is_none());
     }
 }

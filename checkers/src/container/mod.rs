@@ -252,4 +252,10 @@ pub struct LiveFacts {
     /// The images seclab built for the lab, by the lab's name for them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub images: crate::image::BuiltImages,
+    /// The engine's `RepoDigests` of each image an `images_pinned` check
+    /// names, by the reference as the workspace writes it (empty: the image
+    /// has no registry digest, imported or loaded locally; absent: not on
+    /// the engine).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub repo_digests: BTreeMap<String, Vec<String>>,
 }

@@ -159,6 +159,7 @@ impl Engine {
             services: out,
             probes: results,
             images: seclab_checkers::image::BuiltImages::new(),
+            repo_digests: std::collections::BTreeMap::new(),
         })
     }
 }
