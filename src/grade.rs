@@ -336,10 +336,10 @@ impl TaskResult {
     pub fn skip_reasons(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for c in &self.checks {
-            if let Some(r) = &c.verdict.reason {
-                if !out.contains(r) {
-                    out.push(r.clone());
-                }
+            if let Some(r) = &c.verdict.reason
+                && !out.contains(r)
+            {
+                out.push(r.clone());
             }
         }
         out

@@ -311,16 +311,15 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
     if let Mode::Live {
         docker: Some(d), ..
     } = mode
+        && live_lab
+        && !lab.spec.build.is_empty()
+        && let Err(e) = crate::live::stop(d, &lab.spec.id)
     {
-        if live_lab && !lab.spec.build.is_empty() {
-            if let Err(e) = crate::live::stop(d, &lab.spec.id) {
-                cases.push(Case {
-                    name: format!("{}/cleanup", lab.spec.id),
-                    lab: lab.spec.id.clone(),
-                    outcome: CaseOutcome::Failed(format!("removing the lab's images: {e}")),
-                });
-            }
-        }
+        cases.push(Case {
+            name: format!("{}/cleanup", lab.spec.id),
+            lab: lab.spec.id.clone(),
+            outcome: CaseOutcome::Failed(format!("removing the lab's images: {e}")),
+        });
     }
     Ok(cases)
 }

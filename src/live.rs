@@ -199,10 +199,9 @@ fn needles_for(lab: &Lab, name: &str, student: &Student) -> Vec<Needle> {
                 .no_secret
                 .as_ref()
                 .and_then(|s| s.needle(&|f| student.flag(f)))
+                && !out.iter().any(|o| o.key == n.key)
             {
-                if !out.iter().any(|o| o.key == n.key) {
-                    out.push(n);
-                }
+                out.push(n);
             }
         }
     }
@@ -317,10 +316,9 @@ pub fn images_of(lab: &Lab) -> Vec<String> {
             .as_ref()
             .and_then(|r| r.get("image"))
             .and_then(serde_json::Value::as_str)
+            && !out.iter().any(|i| i == image)
         {
-            if !out.iter().any(|i| i == image) {
-                out.push(image.to_string());
-            }
+            out.push(image.to_string());
         }
     }
     // The bases the lab's own Dockerfiles build on (start and solution):

@@ -229,10 +229,10 @@ async fn worker(mut rx: UnboundedReceiver<Effect>, tx: UnboundedSender<Msg>, she
             Ok(Err(e)) => failed(&effect, format!("{e:#}")),
             Err(e) => failed(&effect, format!("internal error: {e}")),
         };
-        if let Some(msg) = msg {
-            if tx.send(msg).is_err() {
-                break;
-            }
+        if let Some(msg) = msg
+            && tx.send(msg).is_err()
+        {
+            break;
         }
     }
 }

@@ -181,10 +181,8 @@ pub fn grade_snapshot_live(
             .iter()
             .any(|c| matches!(c, seclab_checkers::CheckSpec::ReportQuestion(_)))
     });
-    if per_student {
-        if let Ok(student) = state().and_then(|s| crate::config::student(&s)) {
-            snap.seed = student.pick_key();
-        }
+    if per_student && let Ok(student) = state().and_then(|s| crate::config::student(&s)) {
+        snap.seed = student.pick_key();
     }
     let facts = match docker {
         Some(d)

@@ -37,10 +37,8 @@ fn generate(pods: usize, policies: usize, standalone: bool) -> Vec<KubeObject> {
             "labels": {"app": format!("app{app}"), "tier": format!("t{}", app % 5)},
             "ownerReferences": [{"kind": "ReplicaSet", "name": format!("app{app}-rs"), "controller": true}]},
             "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]}});
-        if standalone {
-            if let Some(meta) = pod["metadata"].as_object_mut() {
-                meta.remove("ownerReferences");
-            }
+        if standalone && let Some(meta) = pod["metadata"].as_object_mut() {
+            meta.remove("ownerReferences");
         }
         out.push(pod);
     }

@@ -269,13 +269,13 @@ impl<'de, 's> ValueDe<'de, 's> {
     }
 
     fn track<T>(path: &str, sink: &Sink, r: Result<T, Error>) -> Result<T, Error> {
-        if let Err(e) = &r {
-            if !sink.errored.replace(true) {
-                sink.problems.borrow_mut().push(FieldProblem::Invalid {
-                    path: path.to_owned(),
-                    message: e.to_string(),
-                });
-            }
+        if let Err(e) = &r
+            && !sink.errored.replace(true)
+        {
+            sink.problems.borrow_mut().push(FieldProblem::Invalid {
+                path: path.to_owned(),
+                message: e.to_string(),
+            });
         }
         r
     }

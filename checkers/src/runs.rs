@@ -503,8 +503,8 @@ fn writable(one: &One<'_>, run_as_user: Option<u64>, volumes: &[Value], out: &mu
             None => {
                 let own = facts.user.uid();
                 let runs_as = run_as_user.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-                if let (Some(want), Some(have)) = (own, runs_as) {
-                    if have != want && have != 0 {
+                if let (Some(want), Some(have)) = (own, runs_as)
+                    && have != want && have != 0 {
                         out.push(one.err(
                             format!(
                                 "{label} {name:?} would fail: it runs as uid {have}, but {wp} in {image} belongs to the image's user ({}); mount an emptyDir at {wp} or use an image built for that user",
@@ -513,7 +513,6 @@ fn writable(one: &One<'_>, run_as_user: Option<u64>, volumes: &[Value], out: &mu
                             format!("{path}.volumeMounts"),
                         ));
                     }
-                }
             }
         }
     }

@@ -30,15 +30,15 @@ fn good_pod() -> Value {
 fn set(doc: &mut Value, pointer: &str, value: Value) {
     let (parent, key) = pointer.rsplit_once('/').expect("pointer");
     let slot = doc.pointer_mut(parent).expect("parent exists");
-    if let Ok(i) = key.parse::<usize>() {
-        if let Some(a) = slot.as_array_mut() {
-            if i < a.len() {
-                a[i] = value;
-            } else {
-                a.push(value);
-            }
-            return;
+    if let Ok(i) = key.parse::<usize>()
+        && let Some(a) = slot.as_array_mut()
+    {
+        if i < a.len() {
+            a[i] = value;
+        } else {
+            a.push(value);
         }
+        return;
     }
     slot[key] = value;
 }

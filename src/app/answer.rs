@@ -150,23 +150,24 @@ impl AnswerForm {
 
     /// Moves the highlight (choices) by `delta`.
     pub fn move_cursor(&mut self, delta: isize) {
-        if let Some(q) = self.question_mut() {
-            if !q.choices.is_empty() {
-                q.cursor = q
-                    .cursor
-                    .saturating_add_signed(delta)
-                    .min(q.choices.len() - 1);
-            }
+        if let Some(q) = self.question_mut()
+            && !q.choices.is_empty()
+        {
+            q.cursor = q
+                .cursor
+                .saturating_add_signed(delta)
+                .min(q.choices.len() - 1);
         }
     }
 
     /// Picks or unpicks the highlighted choice (several-choice questions);
     /// on a single-choice question the highlight is the pick.
     pub fn toggle(&mut self) {
-        if let Some(q) = self.question_mut() {
-            if q.multiple && !q.picked.remove(&q.cursor) {
-                q.picked.insert(q.cursor);
-            }
+        if let Some(q) = self.question_mut()
+            && q.multiple
+            && !q.picked.remove(&q.cursor)
+        {
+            q.picked.insert(q.cursor);
         }
     }
 

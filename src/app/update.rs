@@ -313,13 +313,12 @@ fn on_form_key(m: &mut Model, mut form: AnswerForm, key: &KeyEvent) -> Vec<Effec
             None => keep = false,
         },
         _ => {
-            if let KeyCode::Char(ch) = key.code {
-                if !key
+            if let KeyCode::Char(ch) = key.code
+                && !key
                     .modifiers
                     .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-                {
-                    form.type_char(ch);
-                }
+            {
+                form.type_char(ch);
             }
         }
     }
@@ -665,11 +664,11 @@ fn move_by(m: &mut Model, delta: i32) -> Vec<Effect> {
 /// Keeps the scroll offsets (down and sideways) within their content.
 fn clamp_scroll(m: &mut Model) {
     let max_d = crate::ui::demo_max_scroll(m);
-    if let Some(d) = m.demo.as_mut() {
-        if d.follow || d.scroll >= max_d {
-            d.scroll = max_d;
-            d.follow = true;
-        }
+    if let Some(d) = m.demo.as_mut()
+        && (d.follow || d.scroll >= max_d)
+    {
+        d.scroll = max_d;
+        d.follow = true;
     }
     if m.screen != Screen::Task {
         return;

@@ -187,13 +187,13 @@ pub fn validate_lab(lab: &Lab) -> Vec<InputError> {
             Err(e) => out.push(e),
         }
     }
-    if let Some(bytes) = lab.tree("solution/").get(&format!("{ANSWERS_FILE}.tera")) {
-        if std::str::from_utf8(bytes).is_err() {
-            out.push(InputError::new(
-                lab.file_name("solution/answers.yaml.tera"),
-                "not UTF-8",
-            ));
-        }
+    if let Some(bytes) = lab.tree("solution/").get(&format!("{ANSWERS_FILE}.tera"))
+        && std::str::from_utf8(bytes).is_err()
+    {
+        out.push(InputError::new(
+            lab.file_name("solution/answers.yaml.tera"),
+            "not UTF-8",
+        ));
     }
     out
 }

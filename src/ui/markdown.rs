@@ -394,16 +394,16 @@ impl Builder {
                 self.flush_marker();
                 self.blank();
                 self.code = Some(String::new());
-                if let CodeBlockKind::Fenced(lang) = kind {
-                    if !lang.is_empty() {
-                        let mut spans = self.quote_prefix();
-                        let indent = (self.base() + 2).max(4) - 2;
-                        spans.push(Span::styled(
-                            format!("{}{lang}:", " ".repeat(indent)),
-                            self.theme.dim(),
-                        ));
-                        self.lines.push(FlowLine::plain(spans));
-                    }
+                if let CodeBlockKind::Fenced(lang) = kind
+                    && !lang.is_empty()
+                {
+                    let mut spans = self.quote_prefix();
+                    let indent = (self.base() + 2).max(4) - 2;
+                    spans.push(Span::styled(
+                        format!("{}{lang}:", " ".repeat(indent)),
+                        self.theme.dim(),
+                    ));
+                    self.lines.push(FlowLine::plain(spans));
                 }
             }
             Tag::List(start) => {

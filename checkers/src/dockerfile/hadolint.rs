@@ -94,9 +94,10 @@ pub fn rules(df: &Dockerfile, st: &Stages) -> Vec<Hit> {
     let mut hits = Vec::new();
     for stage in &st.list {
         // DL3002, per stage, inherited through `FROM <stage>`.
-        if let Some(user) = effective_user(df, st, stage.index) {
-            if is_root_user(user.rest()) {
-                hits.push(Hit::at(
+        if let Some(user) = effective_user(df, st, stage.index)
+            && is_root_user(user.rest())
+        {
+            hits.push(Hit::at(
                     "DL3002",
                     Level::Warning,
                     user,
@@ -106,7 +107,6 @@ pub fn rules(df: &Dockerfile, st: &Stages) -> Vec<Hit> {
                         user.rest()
                     ),
                 ));
-            }
         }
         base_image_rules(df, st, stage, &mut hits);
     }
@@ -220,26 +220,26 @@ fn base_image_rules(df: &Dockerfile, st: &Stages, stage: &Stage, hits: &mut Vec<
             Some(_) => {}
         }
     }
-    if stage.parent.is_none() {
-        if let Some(why) = unpinned(&stage.image) {
-            let via = if stage.image.raw == stage.image.text {
-                String::new()
-            } else {
-                format!(
-                    " (`{}` with the ARG defaults is `{}`)",
-                    stage.image.raw, stage.image.text
-                )
-            };
-            hits.push(Hit::at(
-                "DS-0001",
-                Level::Warning,
-                from,
-                format!(
-                    "the base image {}{via} {why}: name a tag such as :1.2 (or a digest)",
-                    stage.image.text
-                ),
-            ));
-        }
+    if stage.parent.is_none()
+        && let Some(why) = unpinned(&stage.image)
+    {
+        let via = if stage.image.raw == stage.image.text {
+            String::new()
+        } else {
+            format!(
+                " (`{}` with the ARG defaults is `{}`)",
+                stage.image.raw, stage.image.text
+            )
+        };
+        hits.push(Hit::at(
+            "DS-0001",
+            Level::Warning,
+            from,
+            format!(
+                "the base image {}{via} {why}: name a tag such as :1.2 (or a digest)",
+                stage.image.text
+            ),
+        ));
     }
 }
 

@@ -150,10 +150,10 @@ impl<'a> Texts<'a> {
         let mut removed = BTreeMap::new();
         for layer in &img.layers {
             for f in &layer.files {
-                if let Some(t) = &f.text {
-                    if !fs.contains_key(&f.path) {
-                        removed.insert(f.path.as_str(), t.as_str());
-                    }
+                if let Some(t) = &f.text
+                    && !fs.contains_key(&f.path)
+                {
+                    removed.insert(f.path.as_str(), t.as_str());
                 }
             }
         }

@@ -58,10 +58,10 @@ impl SecretSpec {
         if set.iter().filter(|s| **s).count() != 1 {
             return Some("no_secret needs exactly one of flag, literal, regex".into());
         }
-        if let Some(r) = &self.regex {
-            if let Err(e) = Regex::new(r) {
-                return Some(format!("no_secret.regex does not compile: {e}"));
-            }
+        if let Some(r) = &self.regex
+            && let Err(e) = Regex::new(r)
+        {
+            return Some(format!("no_secret.regex does not compile: {e}"));
         }
         if self.literal.as_deref() == Some("") || self.flag.as_deref() == Some("") {
             return Some("no_secret: an empty secret matches everything".into());

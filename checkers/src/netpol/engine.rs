@@ -213,10 +213,9 @@ impl Cluster {
                             for (c, class) in self.classes.iter().enumerate() {
                                 if ns_ok.get(class.ns).copied().unwrap_or(false)
                                     && pods.as_ref().is_none_or(|s| s.matches(&class.labels))
+                                    && let Some(h) = hit.get_mut(c)
                                 {
-                                    if let Some(h) = hit.get_mut(c) {
-                                        *h = true;
-                                    }
+                                    *h = true;
                                 }
                             }
                         }

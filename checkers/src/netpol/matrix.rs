@@ -150,10 +150,10 @@ pub fn build(list: &ConnList, expected: Option<&Expectation>) -> Matrix {
             let (Some(s), Some(t)) = (Peer::parse(&d.src), Peer::parse(&d.dst)) else {
                 continue;
             };
-            if let (Some(i), Some(j)) = (index_of(&names, &s), index_of(&names, &t)) {
-                if let Some(x) = differs.get_mut(i).and_then(|r| r.get_mut(j)) {
-                    *x = true;
-                }
+            if let (Some(i), Some(j)) = (index_of(&names, &s), index_of(&names, &t))
+                && let Some(x) = differs.get_mut(i).and_then(|r| r.get_mut(j))
+            {
+                *x = true;
             }
         }
     }

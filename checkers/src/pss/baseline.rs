@@ -19,21 +19,21 @@ pub(crate) fn app_armor_profile(pod: &Pod<'_>) -> Option<Violation> {
     let mut setters = Vec::new();
     let mut values = BTreeSet::new();
     let mut paths = Vec::new();
-    if let Some(t) = pod.sc.app_armor {
-        if !allowed(t) {
-            setters.push("pod".to_owned());
-            values.insert(t);
-            paths.push(pod_sc_path(pod, "appArmorProfile.type"));
-        }
+    if let Some(t) = pod.sc.app_armor
+        && !allowed(t)
+    {
+        setters.push("pod".to_owned());
+        values.insert(t);
+        paths.push(pod_sc_path(pod, "appArmorProfile.type"));
     }
     let mut bad = Vec::new();
     for c in &pod.containers {
-        if let Some(t) = c.sc.app_armor {
-            if !allowed(t) {
-                bad.push(c.name);
-                values.insert(t);
-                paths.push(sc_path(pod, c, "appArmorProfile.type"));
-            }
+        if let Some(t) = c.sc.app_armor
+            && !allowed(t)
+        {
+            bad.push(c.name);
+            values.insert(t);
+            paths.push(sc_path(pod, c, "appArmorProfile.type"));
         }
     }
     if !bad.is_empty() {
@@ -278,12 +278,12 @@ pub(crate) fn proc_mount(
     let mut types = BTreeSet::new();
     let mut paths = Vec::new();
     for c in &pod.containers {
-        if let Some(pm) = c.sc.proc_mount {
-            if pm != "Default" {
-                bad.push(c.name);
-                types.insert(pm);
-                paths.push(sc_path(pod, c, "procMount"));
-            }
+        if let Some(pm) = c.sc.proc_mount
+            && pm != "Default"
+        {
+            bad.push(c.name);
+            types.insert(pm);
+            paths.push(sc_path(pod, c, "procMount"));
         }
     }
     if bad.is_empty() {
@@ -332,17 +332,17 @@ pub(crate) fn se_linux_options(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         valid
     };
     let mut setters = Vec::new();
-    if let Some(o) = &pod.sc.se_linux {
-        if !check(o, pod_sc_path(pod, "seLinuxOptions")) {
-            setters.push("pod".to_owned());
-        }
+    if let Some(o) = &pod.sc.se_linux
+        && !check(o, pod_sc_path(pod, "seLinuxOptions"))
+    {
+        setters.push("pod".to_owned());
     }
     let mut bad = Vec::new();
     for c in &pod.containers {
-        if let Some(o) = &c.sc.se_linux {
-            if !check(o, sc_path(pod, c, "seLinuxOptions")) {
-                bad.push(c.name);
-            }
+        if let Some(o) = &c.sc.se_linux
+            && !check(o, sc_path(pod, c, "seLinuxOptions"))
+        {
+            bad.push(c.name);
         }
     }
     if !bad.is_empty() {
@@ -429,21 +429,21 @@ pub(crate) fn seccomp_baseline_fields(pod: &Pod<'_>) -> Option<Violation> {
     let mut setters = Vec::new();
     let mut values = BTreeSet::new();
     let mut paths = Vec::new();
-    if let Some(t) = pod.sc.seccomp {
-        if !valid_seccomp(t) {
-            setters.push("pod".to_owned());
-            values.insert(t);
-            paths.push(pod_sc_path(pod, "seccompProfile.type"));
-        }
+    if let Some(t) = pod.sc.seccomp
+        && !valid_seccomp(t)
+    {
+        setters.push("pod".to_owned());
+        values.insert(t);
+        paths.push(pod_sc_path(pod, "seccompProfile.type"));
     }
     let mut bad = Vec::new();
     for c in &pod.containers {
-        if let Some(t) = c.sc.seccomp {
-            if !valid_seccomp(t) {
-                bad.push(c.name);
-                values.insert(t);
-                paths.push(sc_path(pod, c, "seccompProfile.type"));
-            }
+        if let Some(t) = c.sc.seccomp
+            && !valid_seccomp(t)
+        {
+            bad.push(c.name);
+            values.insert(t);
+            paths.push(sc_path(pod, c, "seccompProfile.type"));
         }
     }
     if !bad.is_empty() {

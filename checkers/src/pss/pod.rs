@@ -484,10 +484,10 @@ fn sec_ctx<'a>(
                 }
             }
             ("windowsOptions", _) => {
-                if let Some(o) = object(Some(v), &p)? {
-                    if let Some(hp) = o.get("hostProcess") {
-                        sc.host_process = boolean(hp, &p.key("hostProcess"))?;
-                    }
+                if let Some(o) = object(Some(v), &p)?
+                    && let Some(hp) = o.get("hostProcess")
+                {
+                    sc.host_process = boolean(hp, &p.key("hostProcess"))?;
                 }
             }
             ("sysctls", true) => {

@@ -53,13 +53,11 @@ pub fn run(args: &RbacArgs) -> anyhow::Result<Outcome> {
         if args.who_can && matches!(target, Target::Url(_)) {
             bail!("--who-can asks about a resource, not a URL");
         }
-        if inferred {
-            if let Target::Resource { resource: r, .. } = &target {
-                eprintln!(
-                    "note: resource `{resource}` read as `{}` (its API group)",
-                    r.display()
-                );
-            }
+        if inferred && let Target::Resource { resource: r, .. } = &target {
+            eprintln!(
+                "note: resource `{resource}` read as `{}` (its API group)",
+                r.display()
+            );
         }
         Some((verb, target))
     };

@@ -294,11 +294,11 @@ fn search_file(
     } else {
         None
     };
-    if let Some(g) = &gunzipped {
-        if !is_tar(g) {
-            for n in needles.iter().filter(|n| n.found_in(g)) {
-                hit(n, Some("(gunzipped)".into()));
-            }
+    if let Some(g) = &gunzipped
+        && !is_tar(g)
+    {
+        for n in needles.iter().filter(|n| n.found_in(g)) {
+            hit(n, Some("(gunzipped)".into()));
         }
     }
     let inner = gunzipped.as_deref().unwrap_or(content);

@@ -136,7 +136,7 @@ pub(super) fn parse_size(s: &str) -> Result<u64, String> {
 /// Bytes as the shortest Docker size: `64m`, `1g`, `512k`, `1000`.
 pub fn format_bytes(b: u64) -> String {
     for (unit, m) in [("g", 1u64 << 30), ("m", 1 << 20), ("k", 1 << 10)] {
-        if b >= m && b % m == 0 {
+        if b >= m && b.is_multiple_of(m) {
             return format!("{}{unit}", b / m);
         }
     }
