@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod files;
+pub mod kube;
 pub mod manifests;
 pub mod trivy;
 pub mod watch;
