@@ -29,6 +29,12 @@ pub struct Cli {
     )]
     pub image_map: Vec<String>,
 
+    /// The Kubernetes context for cluster labs (`kind-seclab`, the context
+    /// `seclab up` creates, when not given). The kubeconfig's
+    /// current-context is never used.
+    #[arg(long, global = true, env = "SECLAB_CONTEXT", value_name = "CONTEXT")]
+    pub context: Option<String>,
+
     /// The command; none lists the labs.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -118,8 +124,41 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Create seclab's kind cluster (`seclab`, context kind-seclab): audit
+    /// logging and an encryption config on, the labs' images loaded, and
+    /// seclab's marker written. Needs kind and Docker.
+    Up {
+        /// The kind cluster `seclab` exists but this state dir lost its id:
+        /// read its marker and keep using it (asks first).
+        #[arg(long)]
+        adopt: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Delete seclab's kind cluster (only one that carries seclab's marker).
+    Down {
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// The cluster seclab would use: context, server, marker, the labs set
+    /// up on it and their pods (reads only).
+    Status {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Apply the workspace's manifests to the lab's namespaces on the
+    /// cluster (server-side apply, field manager seclab). `kubectl
+    /// --context kind-seclab apply -f .` does the same.
+    Apply {
+        /// The lab.
+        lab: String,
+    },
     /// Remove the lab's containers from the Docker engine (only those
-    /// carrying the lab's seclab labels).
+    /// carrying the lab's seclab labels), or its namespaces from the
+    /// cluster (only those labelled with the lab).
     Stop {
         /// The lab id.
         lab: String,

@@ -23,6 +23,7 @@
 pub mod answers;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod error;

@@ -3,6 +3,7 @@
 //! commands in [`author`].
 
 pub mod author;
+pub mod cluster;
 pub mod scan;
 pub mod scan_image;
 pub mod student;
@@ -22,6 +23,8 @@ pub struct Ctx {
     pub external: Option<PathBuf>,
     /// `--image-map` / `SECLAB_IMAGE_MAP`.
     pub image_map: crate::shell::docker::ImageMap,
+    /// The cluster for cluster labs (`--context`, default kind-seclab).
+    pub target: crate::shell::kube::Target,
 }
 
 impl Ctx {
@@ -43,6 +46,7 @@ impl Ctx {
             catalog,
             external,
             image_map: crate::shell::docker::ImageMap::default(),
+            target: crate::shell::kube::Target::new(None),
         })
     }
 }
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             .add(pair)
             .map_err(|e| crate::error::InputError::new("--image-map", e))?;
     }
+    ctx.target = crate::shell::kube::Target::new(cli.context.as_deref());
     match cli.command {
         // The TUI in a terminal; the plain list in a pipe.
         None if crate::runtime::is_interactive() => {
@@ -138,6 +143,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output,
         }) => author::test(&ctx, offline, live, &labs_to_test, junit.as_deref(), output),
         Some(Command::Stop { lab }) => student::stop(&ctx, &lab),
+        Some(Command::Up { adopt, yes }) => cluster::up(&ctx, adopt, yes),
+        Some(Command::Down { yes }) => cluster::down(&ctx, yes),
+        Some(Command::Status { output }) => cluster::status(&ctx, output),
+        Some(Command::Apply { lab }) => cluster::apply(&ctx, &lab),
         Some(Command::Demo { lab, task }) => student::demo(&ctx, &lab, task.as_deref()),
         Some(Command::Doctor { output }) => author::doctor(&ctx, output),
         Some(Command::ScanImage {

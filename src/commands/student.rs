@@ -243,6 +243,7 @@ pub fn start(
         println!("backed up the old workspace to {}", b.display());
     }
     println!("started {lab_id} in {}", root.display());
+    crate::commands::cluster::start_lab(ctx, lab)?;
     println!("next: seclab show {lab_id}   then edit the files and run   seclab check {lab_id}");
     Ok(Outcome(EXIT_OK))
 }
@@ -257,6 +258,7 @@ pub fn reset(ctx: &Ctx, lab_id: &str, task_id: Option<&str>) -> anyhow::Result<O
         task_id.map_or_else(|| "the workspace".to_string(), |t| format!("task {t}")),
         root.display()
     );
+    crate::commands::cluster::reset_lab(ctx, lab)?;
     Ok(Outcome(EXIT_OK))
 }
 
@@ -599,6 +601,19 @@ pub fn clean(ctx: &Ctx, lab_id: Option<&str>, yes: bool) -> anyhow::Result<Outco
 /// `seclab stop`: remove the lab's containers (by seclab's labels only).
 pub fn stop(ctx: &Ctx, lab_id: &str) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
+    if crate::cluster::is_cluster_lab(lab) {
+        let gone = crate::commands::cluster::stop_lab(ctx, lab)?;
+        println!(
+            "removed {} of {lab_id} from context {}",
+            if gone.is_empty() {
+                "nothing".to_string()
+            } else {
+                gone.join(", ")
+            },
+            ctx.target.context
+        );
+        return Ok(Outcome(crate::error::EXIT_OK));
+    }
     let d = crate::live::Docker::connect(ctx.image_map.clone())?;
     let n = crate::live::stop(&d, &lab.spec.id)?;
     println!("removed {n} container(s) of {lab_id}");

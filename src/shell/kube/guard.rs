@@ -340,6 +340,29 @@ impl Owned {
         }
     }
 
+    /// Deletes the cluster-scoped objects (ClusterRoles, ClusterRoleBindings)
+    /// labelled with the lab's id; returns what went.
+    pub async fn delete_cluster_scoped(&self, lab: &str) -> Result<Vec<String>, ClusterError> {
+        use kube::api::ListParams;
+        let c = &self.cluster;
+        let mut gone = Vec::new();
+        for kind in ["ClusterRoleBinding", "ClusterRole"] {
+            let res = super::resources::builtin("rbac.authorization.k8s.io/v1", kind)
+                .unwrap_or_else(|| unreachable!("{kind} is built in"));
+            let api: Api<DynamicObject> = Api::all_with(c.client(), &res.api);
+            let lp = ListParams::default().labels(&format!("{LAB_LABEL}={lab}"));
+            for o in api.list(&lp).await.map_err(|e| c.error(e))?.items {
+                let name = o.metadata.name.clone().unwrap_or_default();
+                match api.delete(&name, &DeleteParams::default()).await {
+                    Ok(_) => gone.push(format!("{kind} {name}")),
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(c.error(e)),
+                }
+            }
+        }
+        Ok(gone)
+    }
+
     /// A server-side dry-run create of `pod` in `namespace`: what admission
     /// (Pod Security among it) says, nothing stored.
     pub async fn dry_run_pod(&self, namespace: &str, pod: &Value) -> Result<DryRun, ClusterError> {

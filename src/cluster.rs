@@ -1,0 +1,434 @@
+//! Labs on a Kubernetes cluster: what `start`, `apply`, `reset`, `stop`
+//! and live grading do with a lab's manifests and the student's workspace,
+//! through the guarded kube shell (`shell::kube`).
+//!
+//! A cluster lab is one with Kubernetes objects under `manifests/<id>/`.
+//! Its namespaces are the Namespace objects there; seclab writes only into
+//! those (each labelled `seclab.dev/lab=<id>`), and cluster-scoped objects
+//! only when they are new or already the lab's. No request leaves seclab
+//! unless the state dir stores a cluster id for the context (`seclab up`
+//! wrote it): without one, nothing is sent anywhere.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use seclab_checkers::KubeObject;
+use serde_json::Value;
+
+use crate::grade::Snapshot;
+use crate::lab::{Lab, LabFiles, Student};
+use crate::shell::docker::ImageMap;
+use crate::shell::kube::guard::{self, Known, Owned};
+use crate::shell::kube::{Cluster, ClusterError, LAB_LABEL, Target, read, resources};
+
+/// How long a namespace may take to go away on reset or stop.
+pub const NAMESPACE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Whether the lab runs on a cluster: it has Kubernetes objects to apply.
+pub fn is_cluster_lab(lab: &Lab) -> bool {
+    lab.manifests
+        .keys()
+        .any(|p| is_manifest(p.strip_suffix(".tera").unwrap_or(p)))
+}
+
+/// A YAML or JSON file by its name.
+fn is_manifest(path: &str) -> bool {
+    std::path::Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// The lab's manifests rendered for `student` and parsed.
+pub fn lab_objects(
+    lab: &Lab,
+    student: &Student,
+    map: &ImageMap,
+) -> anyhow::Result<Vec<KubeObject>> {
+    let prefix = format!("manifests/{}/", lab.spec.id);
+    let rendered = crate::lab::template::render_tree(&lab.manifests, student, &prefix)?;
+    let yaml: LabFiles = rendered
+        .into_iter()
+        .filter(|(p, _)| is_manifest(p))
+        .map(|(p, b)| (format!("{prefix}{p}"), b))
+        .collect();
+    let mut snap = Snapshot::from_manifest_files(&yaml);
+    if !snap.problems.is_empty() {
+        return Err(snap.problems.swap_remove(0).into());
+    }
+    for o in &mut snap.objects {
+        map_images(&mut o.value, map);
+    }
+    Ok(snap.objects)
+}
+
+/// The lab's namespaces (Namespace objects of its manifests), each with the
+/// labels the manifests give it.
+pub fn lab_namespaces(objects: &[KubeObject]) -> Vec<(String, BTreeMap<String, String>)> {
+    objects
+        .iter()
+        .filter(|o| o.kind() == "Namespace")
+        .map(|o| {
+            let labels = o
+                .value
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (read::name_of(o).to_string(), labels)
+        })
+        .collect()
+}
+
+/// Rewrites container images by the image map (`--image-map`), wherever a
+/// pod template or pod lists containers.
+pub fn map_images(v: &mut Value, map: &ImageMap) {
+    match v {
+        Value::Object(m) => {
+            for key in ["containers", "initContainers", "ephemeralContainers"] {
+                if let Some(Value::Array(cs)) = m.get_mut(key) {
+                    for c in cs {
+                        if let Some(Value::String(image)) = c.get_mut("image") {
+                            *image = map.map(image);
+                        }
+                    }
+                }
+            }
+            for (_, child) in m.iter_mut() {
+                map_images(child, map);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| map_images(c, map)),
+        _ => {}
+    }
+}
+
+/// The deliberately insecure settings of the lab's start state, as
+/// sentences: what `start` warns about before it applies them.
+pub fn insecure_settings(objects: &[KubeObject]) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in objects {
+        let Some(spec) = o
+            .value
+            .pointer("/spec/template/spec")
+            .or_else(|| (o.kind() == "Pod").then(|| o.value.get("spec")).flatten())
+        else {
+            continue;
+        };
+        let who = format!("{} {}", o.kind(), read::name_of(o));
+        let mut what = Vec::new();
+        for key in ["hostPID", "hostNetwork", "hostIPC"] {
+            if spec.get(key).and_then(Value::as_bool) == Some(true) {
+                what.push(key.to_string());
+            }
+        }
+        let containers = ["containers", "initContainers"]
+            .iter()
+            .filter_map(|k| spec.get(*k).and_then(Value::as_array))
+            .flatten();
+        for c in containers {
+            if c.pointer("/securityContext/privileged")
+                .and_then(Value::as_bool)
+                == Some(true)
+            {
+                what.push("privileged".into());
+            }
+        }
+        for v in spec
+            .get("volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(p) = v.pointer("/hostPath/path").and_then(Value::as_str) {
+                what.push(format!("hostPath {p}"));
+            }
+        }
+        what.dedup();
+        if !what.is_empty() {
+            out.push(format!("{who}: {}", what.join(", ")));
+        }
+    }
+    out
+}
+
+/// The warning `start` prints before it applies an insecure state.
+pub fn insecure_warning(settings: &[String]) -> Option<String> {
+    if settings.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "warning: this lab starts deliberately insecure workloads ({}). On kind, a privileged pod or a hostPath / mount is root on the kind node container, which is itself a privileged container: root on this machine. Run it only on a machine you may break.",
+        settings.join("; ")
+    ))
+}
+
+/// Why there is no cluster to talk to, decided without any request: the
+/// state dir stores no cluster id for the context.
+pub fn no_cluster_reason(target: &Target, known: &Known) -> Option<String> {
+    if known.clusters.contains_key(&target.context) {
+        return None;
+    }
+    Some(if target.context == crate::shell::kube::DEFAULT_CONTEXT {
+        "no seclab cluster: run `seclab up` to create the kind cluster (nothing was sent to any cluster)".to_string()
+    } else {
+        format!(
+            "context {} is not a cluster seclab created or adopted (no cluster id stored for it); nothing was sent to it",
+            target.context
+        )
+    })
+}
+
+/// Connects to `target` and checks its marker: the writable handle. With no
+/// cluster id stored for the context, no request is sent and the error
+/// says so; a missing or different marker is refused after one GET.
+pub async fn connect_owned(target: &Target, state: &std::path::Path) -> anyhow::Result<Owned> {
+    let known = Known::load(state)?;
+    if let Some(why) = no_cluster_reason(target, &known) {
+        return Err(ClusterError::NotOurs {
+            context: target.context.clone(),
+            server: target
+                .server()
+                .unwrap_or_else(|| "no server in the kubeconfig".into()),
+            why,
+        }
+        .into());
+    }
+    let cluster = Cluster::connect(target).await?;
+    Ok(guard::own(cluster, &known).await?)
+}
+
+/// What applying a set of objects did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// `Kind namespace/name` of each object applied.
+    pub applied: Vec<String>,
+    /// Objects not applied, with the reason (another namespace, a built-in
+    /// cluster object).
+    pub skipped: Vec<String>,
+}
+
+fn shown(o: &KubeObject) -> String {
+    let ns = o
+        .value
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
+    match ns {
+        Some(ns) => format!("{} {ns}/{}", o.kind(), read::name_of(o)),
+        None => format!("{} {}", o.kind(), read::name_of(o)),
+    }
+}
+
+/// Applies `objects` for `lab`: namespaced ones only into the lab's
+/// namespaces (a missing namespace is `default`, which is not one: such an
+/// object is skipped with the reason), Namespaces only the lab's, and
+/// cluster-scoped objects only when new or already the lab's. Namespaces
+/// go first, so the rest has somewhere to land.
+pub async fn apply_objects(
+    owned: &Owned,
+    lab: &str,
+    namespaces: &[String],
+    objects: &[KubeObject],
+) -> anyhow::Result<Applied> {
+    let mut out = Applied::default();
+    let mut ordered: Vec<&KubeObject> = objects.iter().collect();
+    ordered.sort_by_key(|o| u8::from(o.kind() != "Namespace"));
+    for o in ordered {
+        let kind = o.kind().to_string();
+        let name = read::name_of(o).to_string();
+        let res = resources::resolve(owned.cluster(), o.api_version(), &kind).await?;
+        if kind == "Namespace" {
+            if !namespaces.contains(&name) {
+                out.skipped.push(format!(
+                    "Namespace {name}: not one of the lab's namespaces ({})",
+                    namespaces.join(", ")
+                ));
+                continue;
+            }
+        } else if res.namespaced {
+            let ns = o
+                .value
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default");
+            if !namespaces.iter().any(|n| n == ns) {
+                out.skipped.push(format!(
+                    "{kind} {ns}/{name}: namespace {ns} is not one of the lab's ({}); seclab applies only into those{}",
+                    namespaces.join(", "),
+                    if o.value.pointer("/metadata/namespace").is_none() {
+                        " (it has no metadata.namespace)"
+                    } else {
+                        ""
+                    }
+                ));
+                continue;
+            }
+        } else if let Some(existing) = get_cluster_scoped(owned.cluster(), &res, &name).await? {
+            let theirs = existing
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(LAB_LABEL))
+                .and_then(Value::as_str);
+            if theirs != Some(lab) {
+                out.skipped.push(format!(
+                    "{kind} {name}: exists in the cluster and is not this lab's; seclab does not change it"
+                ));
+                continue;
+            }
+        }
+        owned.apply(lab, &o.value, None).await?;
+        out.applied.push(shown(o));
+    }
+    Ok(out)
+}
+
+async fn get_cluster_scoped(
+    cluster: &Cluster,
+    res: &resources::Resource,
+    name: &str,
+) -> anyhow::Result<Option<Value>> {
+    use kube::api::{Api, DynamicObject};
+    let api: Api<DynamicObject> = Api::all_with(cluster.client(), &res.api);
+    let got = api.get_opt(name).await.map_err(|e| cluster.error(e))?;
+    Ok(got.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
+}
+
+/// Sets the lab up: its namespaces (labelled), then its manifests.
+pub async fn setup(owned: &Owned, lab: &Lab, objects: &[KubeObject]) -> anyhow::Result<Applied> {
+    let namespaces = lab_namespaces(objects);
+    let names: Vec<String> = namespaces.iter().map(|(n, _)| n.clone()).collect();
+    for (ns, labels) in &namespaces {
+        owned.ensure_namespace(&lab.spec.id, ns, labels).await?;
+    }
+    apply_objects(owned, &lab.spec.id, &names, objects).await
+}
+
+/// Removes the lab from the cluster: every namespace labelled with its id
+/// (waiting until they are gone) and its labelled cluster-scoped objects.
+pub async fn teardown(owned: &Owned, lab: &str) -> anyhow::Result<Vec<String>> {
+    let mut gone = Vec::new();
+    for ns in read::lab_namespaces(owned.cluster(), lab).await? {
+        let name = read::name_of(&ns).to_string();
+        owned
+            .delete_namespace(lab, &name, NAMESPACE_TIMEOUT)
+            .await?;
+        gone.push(format!("namespace {name}"));
+    }
+    gone.extend(owned.delete_cluster_scoped(lab).await?);
+    Ok(gone)
+}
+
+/// Applies the workspace's objects (the files the student edits) for the
+/// lab. Only the lab's namespaces receive anything.
+pub async fn apply_workspace(
+    owned: &Owned,
+    lab: &Lab,
+    lab_objects: &[KubeObject],
+    workspace: &[KubeObject],
+) -> anyhow::Result<Applied> {
+    let names: Vec<String> = lab_namespaces(lab_objects)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    apply_objects(owned, &lab.spec.id, &names, workspace).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objs(yaml: &str) -> Vec<KubeObject> {
+        let mut files = LabFiles::new();
+        files.insert("x.yaml".into(), yaml.as_bytes().to_vec());
+        Snapshot::from_manifest_files(&files).objects
+    }
+
+    #[test]
+    fn insecure_settings_name_the_workload_and_what_is_open() {
+        let o = objs(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: scissors, namespace: scissors}\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: web, image: nginx, securityContext: {privileged: true}}]\n      volumes: [{name: host, hostPath: {path: /}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: calm}\nspec: {containers: [{name: c, image: busybox}]}\n",
+        );
+        let s = insecure_settings(&o);
+        assert_eq!(s, ["Deployment scissors: hostPID, privileged, hostPath /"]);
+        assert!(
+            insecure_warning(&s)
+                .unwrap()
+                .contains("root on this machine")
+        );
+        assert!(insecure_warning(&[]).is_none());
+    }
+
+    #[test]
+    fn images_are_mapped_in_every_pod_spec() {
+        let mut o = objs(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  initContainers: [{name: i, image: 'busybox:1.36.1'}]\n  containers: [{name: c, image: 'busybox:1.36.1'}, {name: d, image: nginx}]\n",
+        );
+        let map = ImageMap::parse("busybox:1.36.1=seclab-local/busybox:1.36").unwrap();
+        map_images(&mut o[0].value, &map);
+        assert_eq!(
+            o[0].value.pointer("/spec/initContainers/0/image").unwrap(),
+            "seclab-local/busybox:1.36"
+        );
+        assert_eq!(
+            o[0].value.pointer("/spec/containers/0/image").unwrap(),
+            "seclab-local/busybox:1.36"
+        );
+        assert_eq!(
+            o[0].value.pointer("/spec/containers/1/image").unwrap(),
+            "nginx"
+        );
+    }
+
+    #[test]
+    fn no_stored_id_means_no_cluster_and_no_request() {
+        let t = Target {
+            context: "kind-seclab".into(),
+            kubeconfig: None,
+        };
+        let mut known = Known::default();
+        assert!(no_cluster_reason(&t, &known).unwrap().contains("seclab up"));
+        let other = Target {
+            context: "prod".into(),
+            kubeconfig: None,
+        };
+        assert!(
+            no_cluster_reason(&other, &known)
+                .unwrap()
+                .contains("context prod")
+        );
+        known.clusters.insert("kind-seclab".into(), "abc".into());
+        assert!(no_cluster_reason(&t, &known).is_none());
+        assert!(no_cluster_reason(&other, &known).is_some());
+    }
+
+    #[test]
+    fn built_in_labs_with_manifests_are_cluster_labs() {
+        let catalog = crate::lab::Catalog::load(None).unwrap();
+        let cluster: Vec<&str> = catalog
+            .labs
+            .iter()
+            .filter(|l| is_cluster_lab(l))
+            .map(|l| l.spec.id.as_str())
+            .collect();
+        assert_eq!(cluster, ["pss-scissors", "sa-token", "netpol-three-pods"]);
+        let sa = catalog.get("sa-token").unwrap();
+        let objects = lab_objects(sa, &Student::test(), &ImageMap::default()).unwrap();
+        let ns = lab_namespaces(&objects);
+        assert_eq!(
+            ns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["sa-token"]
+        );
+        // The flag is rendered per student into the Secret.
+        let secret = objects.iter().find(|o| o.kind() == "Secret").unwrap();
+        let pw = secret
+            .value
+            .pointer("/stringData/password")
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert_eq!(pw, Student::test().flag("db-credentials"));
+    }
+}
