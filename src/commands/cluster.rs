@@ -14,7 +14,7 @@ use crate::error::{EXIT_OK, Outcome};
 use crate::lab::Lab;
 use crate::session::{absolute, load_progress, state, workspace_of};
 use crate::shell::kube::guard::{Known, Ownership, ownership};
-use crate::shell::kube::{self as kube_shell, Cluster, read};
+use crate::shell::kube::{self as kube_shell, Cluster, KIND_CLUSTER, read};
 
 fn print_applied(a: &Applied) {
     for s in &a.applied {
@@ -285,12 +285,196 @@ pub fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
-/// `seclab up`.
-pub fn up(_ctx: &Ctx, _adopt: bool, _yes: bool) -> anyhow::Result<Outcome> {
-    anyhow::bail!("seclab up: not built yet")
+/// The images the cluster labs run (their manifests, start and solution
+/// files), mapped: what `up` loads into the kind node.
+fn lab_images(ctx: &Ctx, student: &crate::lab::Student) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: &Value| {
+        let mut found = Vec::new();
+        collect_images(v, &mut found);
+        for i in found {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+    };
+    for lab in &ctx.catalog.labs {
+        if !cluster::is_cluster_lab(lab) {
+            continue;
+        }
+        for o in cluster::lab_objects(lab, student, &ctx.image_map)? {
+            add(&o.value);
+        }
+        for dir in ["start/", "solution/"] {
+            let tree = crate::lab::template::render_tree(&lab.tree(dir), student, dir)?;
+            for mut o in crate::grade::Snapshot::from_manifest_files(&tree).objects {
+                cluster::map_images(&mut o.value, &ctx.image_map);
+                add(&o.value);
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// `seclab down`.
-pub fn down(_ctx: &Ctx, _yes: bool) -> anyhow::Result<Outcome> {
-    anyhow::bail!("seclab down: not built yet")
+fn collect_images(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for key in ["containers", "initContainers"] {
+                for c in m.get(key).and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(i) = c.get("image").and_then(Value::as_str) {
+                        out.push(i.to_string());
+                    }
+                }
+            }
+            m.values().for_each(|c| collect_images(c, out));
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_images(c, out)),
+        _ => {}
+    }
+}
+
+/// Loads the labs' images that the local engine has into the kind node;
+/// the others are named (the node pulls them at first use, if it can).
+fn load_images(ctx: &Ctx, kind: &crate::shell::kind::Kind) -> anyhow::Result<()> {
+    let (_, student) = load_progress(&state()?)?;
+    let images = lab_images(ctx, &student)?;
+    let engine = crate::live::Docker::connect(ctx.image_map.clone())?;
+    let mut present = Vec::new();
+    for i in images {
+        if crate::shell::docker::block_on(engine.engine.image_exists(&i))?? {
+            present.push(i);
+        } else {
+            println!(
+                "  {i} is not in the local engine: the node pulls it at first use (without a registry: `docker pull {i}` or --image-map to a local image, then `seclab up` again)"
+            );
+        }
+    }
+    let loaded = kind.load_images(KIND_CLUSTER, &present, &mut |l| println!("  {l}"))?;
+    println!("loaded {} image(s) into the kind node", loaded.len());
+    Ok(())
+}
+
+/// Waits for the nodes to be Ready and CoreDNS to be available, saying
+/// what it waits for.
+async fn wait_ready(c: &Cluster, timeout: std::time::Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = String::new();
+    loop {
+        let (ready, total) = read::nodes_ready(c).await?;
+        let dns = read::coredns_available(c).await?;
+        let now = format!("nodes ready {ready}/{total}, CoreDNS {}", if dns { "available" } else { "starting" });
+        if now != last {
+            println!("  {now}");
+            last = now;
+        }
+        if total > 0 && ready == total && dns {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!("the cluster is not ready after {}s ({last})", timeout.as_secs());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}
+
+/// `seclab up`: creates the kind cluster `seclab` (or says it is up, or
+/// adopts it with `--adopt`), waits for it, loads the labs' images and
+/// writes seclab's marker.
+pub fn up(ctx: &Ctx, adopt: bool, yes: bool) -> anyhow::Result<Outcome> {
+    use crate::shell::kind::{Kind, write_cluster_files};
+    if ctx.target.context != kube_shell::DEFAULT_CONTEXT {
+        anyhow::bail!(
+            "seclab up creates the kind cluster {KIND_CLUSTER} with context {}; --context {} names a cluster that exists (seclab class work writes markers on those)",
+            kube_shell::DEFAULT_CONTEXT,
+            ctx.target.context
+        );
+    }
+    let kind = Kind::find()?;
+    let st = state()?;
+    let mut known = Known::load(&st)?;
+    let t = &ctx.target;
+    let exists = kind.clusters()?.iter().any(|c| c == KIND_CLUSTER);
+    if exists {
+        let c = kube_shell::block_on(Cluster::connect(t))??;
+        let own = kube_shell::block_on(ownership(&c, &known))??;
+        match own {
+            Ownership::Ours(id) => {
+                println!("the kind cluster {KIND_CLUSTER} is up and seclab's (cluster id {id})");
+                load_images(ctx, &kind)?;
+                return Ok(Outcome(EXIT_OK));
+            }
+            Ownership::Unmarked => anyhow::bail!(
+                "a kind cluster named {KIND_CLUSTER} exists and carries no seclab marker: seclab does not touch it. Remove it with `kind delete cluster --name {KIND_CLUSTER}` if it is a leftover, or keep it under another name (kind cannot rename: recreate yours with `kind create cluster --name <other>`) and run `seclab up` again"
+            ),
+            Ownership::Foreign { marker, .. } if adopt => {
+                let nodes = kind.node_containers(KIND_CLUSTER)?;
+                let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+                let q = format!(
+                    "adopt the kind cluster {KIND_CLUSTER} (node containers {}, context {}, server {}) with marker id {marker} as this state dir's?",
+                    names.join(", "),
+                    t.context,
+                    c.server
+                );
+                if !confirm(&q, yes)? {
+                    println!("not adopted");
+                    return Ok(Outcome(crate::error::EXIT_FINDINGS));
+                }
+                known.clusters.insert(t.context.clone(), marker.clone());
+                known.save(&st)?;
+                println!("adopted {KIND_CLUSTER} (cluster id {marker})");
+                return Ok(Outcome(EXIT_OK));
+            }
+            Ownership::Foreign { .. } => anyhow::bail!(
+                "the kind cluster {KIND_CLUSTER} carries a seclab marker this state dir does not know ({}): `seclab up --adopt` takes it over after asking",
+                own.refusal(&t.context).unwrap_or_default()
+            ),
+        }
+    }
+    if adopt {
+        anyhow::bail!("there is no kind cluster {KIND_CLUSTER} to adopt: `seclab up` creates one");
+    }
+    let config = write_cluster_files(&st.join("kind"))?;
+    println!("creating the kind cluster {KIND_CLUSTER} ({})", config.display());
+    kind.create(KIND_CLUSTER, &config, None, &mut |l| println!("  {l}"))?;
+    let c = kube_shell::block_on(Cluster::connect(t))??;
+    println!("waiting for the node and CoreDNS");
+    kube_shell::block_on(wait_ready(&c, std::time::Duration::from_secs(300)))??;
+    load_images(ctx, &kind)?;
+    let owned = kube_shell::block_on(crate::shell::kube::guard::claim(c))??;
+    known.clusters.insert(t.context.clone(), owned.id.clone());
+    known.save(&st)?;
+    println!(
+        "the kind cluster {KIND_CLUSTER} is up: context {}, cluster id {} (marker ConfigMap seclab-system/seclab-marker)",
+        t.context, owned.id
+    );
+    Ok(Outcome(EXIT_OK))
+}
+
+/// `seclab down`: deletes the kind cluster, only when its marker is ours.
+pub fn down(ctx: &Ctx, yes: bool) -> anyhow::Result<Outcome> {
+    use crate::shell::kind::Kind;
+    let kind = Kind::find()?;
+    let st = state()?;
+    let mut known = Known::load(&st)?;
+    let t = &ctx.target;
+    if t.context != kube_shell::DEFAULT_CONTEXT {
+        anyhow::bail!("seclab down deletes only seclab's kind cluster (context {}), not {}", kube_shell::DEFAULT_CONTEXT, t.context);
+    }
+    if !kind.clusters()?.iter().any(|c| c == KIND_CLUSTER) {
+        println!("there is no kind cluster {KIND_CLUSTER}");
+        if known.clusters.remove(&t.context).is_some() {
+            known.save(&st)?;
+        }
+        return Ok(Outcome(EXIT_OK));
+    }
+    let owned = kube_shell::block_on(cluster::connect_owned(t, &st))??;
+    if !confirm(&format!("delete the kind cluster {KIND_CLUSTER} (cluster id {}) and every lab on it?", owned.id), yes)? {
+        println!("kept");
+        return Ok(Outcome(crate::error::EXIT_FINDINGS));
+    }
+    kind.delete(KIND_CLUSTER)?;
+    known.clusters.remove(&t.context);
+    known.save(&st)?;
+    println!("deleted the kind cluster {KIND_CLUSTER}");
+    Ok(Outcome(EXIT_OK))
 }

@@ -145,3 +145,30 @@ pub async fn pods(cluster: &Cluster, lab: &str) -> Result<Vec<KubeObject>, Clust
     }
     Ok(out)
 }
+
+/// Nodes whose Ready condition is True, and all nodes.
+pub async fn nodes_ready(cluster: &Cluster) -> Result<(usize, usize), ClusterError> {
+    let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(cluster.client());
+    let nodes = api.list(&ListParams::default()).await.map_err(|e| cluster.error(e))?;
+    let ready = nodes
+        .items
+        .iter()
+        .filter(|n| {
+            n.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .count();
+    Ok((ready, nodes.items.len()))
+}
+
+/// Whether kube-system/coredns has an available replica.
+pub async fn coredns_available(cluster: &Cluster) -> Result<bool, ClusterError> {
+    let api: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(cluster.client(), "kube-system");
+    let d = api.get_opt("coredns").await.map_err(|e| cluster.error(e))?;
+    Ok(d.and_then(|d| d.status)
+        .and_then(|s| s.available_replicas)
+        .is_some_and(|n| n > 0))
+}
