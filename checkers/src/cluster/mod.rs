@@ -8,7 +8,8 @@
 //!
 //! Nothing here talks to a cluster: the shell makes the dry-run creates,
 //! the connection attempts and the SubjectAccessReviews, and records their
-//! outcomes in [`ClusterFacts`].
+//! outcomes in [`ClusterFacts`]. [`plan`] gathers everything to ask for a
+//! set of checks.
 
 pub mod admission;
 pub mod probes;
@@ -56,6 +57,54 @@ pub struct ClusterFacts {
     pub reviews: Vec<AccessReviewResult>,
 }
 
+/// Everything the shell must ask the cluster for a set of checks (a task,
+/// or a whole lab), without duplicates: the union of
+/// [`admission_trials`], [`probe_plan`] and [`access_reviews`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Plan {
+    /// Dry-run pod creates.
+    pub admission: Vec<AdmissionTrialSpec>,
+    /// Connection attempts.
+    pub probes: Vec<ProbeSpec>,
+    /// SubjectAccessReviews.
+    pub reviews: Vec<AccessReviewSpec>,
+}
+
+/// The [`Plan`] for `checks`, given the live objects of the lab (for the
+/// probes: its Pods with their status, and the ReplicaSets and Jobs that
+/// own them).
+pub fn plan<'a>(
+    checks: impl IntoIterator<Item = &'a crate::CheckSpec>,
+    objects: &[KubeObject],
+) -> Plan {
+    let mut out = Plan::default();
+    for spec in checks {
+        for t in admission_trials(spec) {
+            if !out.admission.contains(&t) {
+                out.admission.push(t);
+            }
+        }
+        match spec {
+            crate::CheckSpec::Netpol(n) => {
+                for p in probe_plan(n, objects) {
+                    if !out.probes.contains(&p) {
+                        out.probes.push(p);
+                    }
+                }
+            }
+            crate::CheckSpec::Rbac(r) => {
+                for a in access_reviews(r) {
+                    if !out.reviews.contains(&a) {
+                        out.reviews.push(a);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `Vec<KubeObject>` as a list of plain API objects.
 mod objects {
     use super::{Deserialize, Deserializer, KubeObject, Serialize, Serializer, Value};
@@ -101,5 +150,25 @@ settle_seconds: 5
         assert!(json["objects"][0].get("value").is_none());
         let back: ClusterFacts = serde_json::from_value(json).expect("round trip");
         assert_eq!(back, facts);
+    }
+
+    #[test]
+    fn a_plan_gathers_every_check_once() {
+        let checks: Vec<crate::CheckSpec> = serde_saphyr::from_str(
+            "
+- pss_namespace: {target: namespace/lab, level: restricted}
+- pss_namespace: {target: namespace/lab, level: restricted, modes: [enforce]}
+- rbac: {subject: alice, verb: get, resource: secrets, namespace: lab, expect: denied}
+- rbac: {subject: alice, verb: get, resource: secrets, namespace: lab, expect: denied}
+- netpol: {expect: ''}
+- flag: {id: f, question: '?', seed: s}
+",
+        )
+        .expect("valid checks");
+        let p = plan(&checks, &[]);
+        assert_eq!(p.admission.len(), 1);
+        assert_eq!(p.reviews.len(), 1);
+        assert_eq!(p.reviews[0].user, "alice");
+        assert!(p.probes.is_empty(), "no pods, no probes");
     }
 }

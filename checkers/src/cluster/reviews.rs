@@ -177,10 +177,15 @@ fn planned(check: &RbacCheck) -> Vec<Planned> {
         push(crate::rbac::entry_request(&user, group, &e), None);
     }
     for &(verb, api_group, resource, sub, cluster_wide) in SENSITIVE {
+        // `*` (every namespace) is asked cluster-wide, as SubjectAccessReview
+        // spells all namespaces.
         let ns = if cluster_wide {
             None
         } else {
-            check.namespace.as_deref()
+            check
+                .namespace
+                .as_deref()
+                .filter(|n| *n != crate::rbac::ALL)
         };
         let rref = ResourceRef {
             group: api_group.to_owned(),
