@@ -399,6 +399,7 @@ pub fn grade_task_live(
         live: docker,
         texts: &snap.texts,
         question_seed: &snap.seed,
+        kube: None,
     };
     // A task that reads a broken file is that file's error, nothing else.
     let mut broken: Vec<&InputError> = Vec::new();

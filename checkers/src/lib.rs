@@ -24,9 +24,13 @@
 //! - [`manifest`], [`quiz`], [`flag`]: field assertions, questions, flags.
 //! - [`trivy`]: trivy's JSON report, its summary, and the `trivy_report`
 //!   and `report_question` graders.
+//! - [`cluster`]: facts gathered from a live cluster (`ClusterFacts`), what
+//!   to ask it before grading (admission trials, connection probes,
+//!   SubjectAccessReviews), and the settle grader.
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
 
+pub mod cluster;
 pub mod container;
 pub mod dockerfile;
 pub mod fields;

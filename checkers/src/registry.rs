@@ -18,7 +18,7 @@ use crate::netpol::check::NetpolCheck;
 use crate::pss::check::{PssCheck, PssNamespaceCheck};
 use crate::quiz::QuizCheck;
 use crate::runs::{Images, RunsCheck};
-use crate::{KubeObject, Verdict};
+use crate::{Finding, KubeObject, Verdict};
 
 /// One check of a task, as written in lab.yaml.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -135,6 +135,21 @@ pub struct Evidence<'a> {
     /// The student's seed, for questions that pick something per student
     /// (`report_question: package_of_cve`); empty when no student is known.
     pub question_seed: &'a str,
+    /// What the shell gathered from the lab's live Kubernetes cluster
+    /// (live objects, settle observations, admission trials, connection
+    /// probes, SubjectAccessReviews); `None` offline. With it, the
+    /// `pss_namespace`, `netpol` and `rbac` graders add the cluster's own
+    /// answers to their static verdicts, and `flag`/`manifest` checks on
+    /// the cluster read its objects.
+    pub kube: Option<&'a crate::cluster::ClusterFacts>,
+}
+
+impl<'a> Evidence<'a> {
+    /// The live cluster objects: [`Evidence::cluster`], or else the objects
+    /// of [`Evidence::kube`].
+    pub fn cluster_objects(&self) -> Option<&'a [KubeObject]> {
+        self.cluster.or(self.kube.map(|k| k.objects.as_slice()))
+    }
 }
 
 impl CheckSpec {
@@ -262,15 +277,35 @@ impl CheckSpec {
         match self {
             CheckSpec::Manifest(m) => match m.source {
                 Source::Workspace => crate::manifest::grade(m, ev.workspace),
-                Source::Cluster => match ev.cluster {
+                Source::Cluster => match ev.cluster_objects() {
                     Some(objs) => crate::manifest::grade(m, objs),
                     None => Verdict::skipped(NO_CLUSTER),
                 },
             },
             CheckSpec::Quiz(q) => crate::quiz::grade(q, answer(&q.id)),
-            CheckSpec::Rbac(r) => crate::rbac::grade(r, ev.workspace),
+            CheckSpec::Rbac(r) => {
+                let v = crate::rbac::grade(r, ev.workspace);
+                match ev.kube {
+                    Some(k) => with_live(v, crate::cluster::reviews::findings(r, ev.workspace, k)),
+                    None => v,
+                }
+            }
             CheckSpec::ServiceAccountToken(t) => crate::rbac::token::grade(t, ev.workspace),
-            CheckSpec::Netpol(n) => crate::netpol::check::grade(n, ev.workspace),
+            CheckSpec::Netpol(n) => {
+                let v = crate::netpol::check::grade(n, ev.workspace);
+                let Some(k) = ev.kube else { return v };
+                let (findings, live) = crate::cluster::probes::findings(n, ev.workspace, k);
+                let mut v = with_live(v, findings);
+                if !live.is_null() {
+                    match &mut v.detail {
+                        Some(serde_json::Value::Object(d)) => {
+                            d.insert("live".to_owned(), live);
+                        }
+                        _ => v.detail = Some(serde_json::json!({ "live": live })),
+                    }
+                }
+                v
+            }
             CheckSpec::Flag(f) if f.secret.is_none() => {
                 match ev.seed.and_then(|who| who.truth(f)) {
                     Some(truth) => {
@@ -280,7 +315,7 @@ impl CheckSpec {
                 }
             }
             CheckSpec::Flag(f) => {
-                let Some(objs) = ev.cluster else {
+                let Some(objs) = ev.cluster_objects() else {
                     return Verdict::skipped(NO_CLUSTER);
                 };
                 match secret_value(objs, f) {
@@ -291,7 +326,13 @@ impl CheckSpec {
                 }
             }
             CheckSpec::Pss(p) => crate::pss::check::grade_pss(p, ev.workspace),
-            CheckSpec::PssNamespace(n) => crate::pss::check::grade_namespace(n, ev.workspace),
+            CheckSpec::PssNamespace(n) => {
+                let v = crate::pss::check::grade_namespace(n, ev.workspace);
+                match ev.kube {
+                    Some(k) => with_live(v, crate::cluster::admission::findings(n, &k.admission)),
+                    None => v,
+                }
+            }
             CheckSpec::Runs(r) => crate::runs::grade(r, ev.workspace, ev.images),
             CheckSpec::SecretFile(f) => crate::secret_file::grade(f, ev.workspace),
             CheckSpec::Container(c) => {
@@ -444,10 +485,25 @@ impl CheckSpec {
     }
 }
 
+/// A static verdict with the live findings added: it fails when any
+/// finding (static or live) is an error; its detail is kept.
+fn with_live(v: Verdict, live: Vec<Finding>) -> Verdict {
+    if v.status == crate::Status::Skipped {
+        return v;
+    }
+    let mut findings = v.findings;
+    findings.extend(live);
+    let detail = v.detail;
+    let mut out = Verdict::from_findings(findings);
+    out.detail = detail;
+    out
+}
+
 /// The reason cluster checks give when graded offline.
 pub const NO_CLUSTER: &str = "needs the lab's running cluster; offline it cannot be graded";
 
-/// The value of a Secret key (from `stringData`, or `data` decoded).
+/// The value of a Secret key (from `stringData`, or `data` decoded; a live
+/// Secret has only `data`).
 fn secret_value(objs: &[KubeObject], f: &FlagCheck) -> Option<String> {
     use base64::Engine as _;
     let key = f.secret.as_ref()?;
@@ -521,5 +577,33 @@ mod tests {
             ..Evidence::default()
         };
         assert!(spec.grade(&ev).passed());
+        // The same Secret read from the live cluster's facts (`data` only,
+        // as the API returns it): right and wrong answers.
+        let facts = crate::cluster::ClusterFacts {
+            objects: live.to_vec(),
+            ..crate::cluster::ClusterFacts::default()
+        };
+        let ev = Evidence {
+            answers: Some(&answers),
+            kube: Some(&facts),
+            ..Evidence::default()
+        };
+        assert!(spec.grade(&ev).passed());
+        let wrong = json!({"password": "s3cr3"});
+        let ev = Evidence {
+            answers: Some(&wrong),
+            ..ev
+        };
+        assert_eq!(spec.grade(&ev).status, crate::Status::Fail);
+        let elsewhere = crate::cluster::ClusterFacts::default();
+        let ev = Evidence {
+            kube: Some(&elsewhere),
+            ..ev
+        };
+        assert!(
+            spec.grade(&ev).findings[0]
+                .message
+                .contains("is not in the cluster")
+        );
     }
 }

@@ -290,7 +290,7 @@ impl RbacCheck {
 }
 
 /// The request an `only` entry describes, for validation.
-fn entry_request(user: &str, group: Option<&str>, e: &Allowed) -> Request {
+pub(crate) fn entry_request(user: &str, group: Option<&str>, e: &Allowed) -> Request {
     let mut r = if e.resource.starts_with('/') {
         Request::non_resource(user, &e.verb, &e.resource)
     } else {
@@ -352,7 +352,7 @@ pub(crate) fn error_finding(e: &RbacError) -> Finding {
 }
 
 /// The request a question asks about, plus info findings on how it was read.
-fn request_of(check: &RbacCheck) -> Result<(Request, Vec<Finding>), RbacError> {
+pub(crate) fn request_of(check: &RbacCheck) -> Result<(Request, Vec<Finding>), RbacError> {
     let mut infos = Vec::new();
     let (user, group) = subject_of(&check.subject)?;
     let verb = check.verb.as_deref().unwrap_or_default();

@@ -207,6 +207,58 @@ fn covered(patterns: &[Pattern], atom: &Atom<'_>, scope: &Scope) -> bool {
     })
 }
 
+/// Whether the entries of `check`'s `only` list cover `req` (a resource
+/// request: its verb, group, resource with subresource, name and
+/// namespace; a non-resource request: its verb and URL). A wildcard in the
+/// request is covered only by the same wildcard in an entry. `false` for a
+/// check without `only`, or with an entry that does not parse.
+pub(crate) fn lists(check: &RbacCheck, req: &Request) -> bool {
+    let Some(entries) = &check.only else {
+        return false;
+    };
+    let Ok(patterns) = entries
+        .iter()
+        .map(|e| pattern(e, check.namespace.as_deref()))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return false;
+    };
+    match &req.action {
+        Action::NonResource { path } => covered(
+            &patterns,
+            &Atom::Url {
+                verb: &req.verb,
+                url: path,
+            },
+            &Scope::Everywhere,
+        ),
+        Action::Resource {
+            resource,
+            subresource,
+            name,
+            namespace,
+        } => {
+            let res = match subresource {
+                Some(s) => format!("{}/{s}", resource.resource),
+                None => resource.resource.clone(),
+            };
+            let scope = namespace
+                .clone()
+                .map_or(Scope::Everywhere, Scope::Namespace);
+            covered(
+                &patterns,
+                &Atom::Resource {
+                    verb: &req.verb,
+                    group: &resource.group,
+                    resource: &res,
+                    name: name.as_deref(),
+                },
+                &scope,
+            )
+        }
+    }
+}
+
 /// What one rule grants through one binding, as atoms; `None` when it
 /// grants nothing there (a non-resource rule through a `RoleBinding`).
 fn atoms<'a>(r: &'a EffectiveRule, b: &Bound) -> Option<(Vec<Atom<'a>>, Scope)> {
