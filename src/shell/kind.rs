@@ -634,10 +634,13 @@ pub fn render_cluster_files(
 }
 
 /// Writes the cluster's config into `config_dir` (created if missing):
-/// `audit-policy.yaml`, `encryption-config.yaml` (a new random key, unless
-/// the file is already there: the cluster's Secrets may be encrypted with
-/// it) and `cluster.yaml`, each replaced atomically. Returns the path of
-/// `cluster.yaml`, for [`Kind::create`].
+/// `audit-policy.yaml`, `encryption-config.yaml` (identity first, a new
+/// random aescbc key) and `cluster.yaml`, each replaced atomically. Returns
+/// the path of `cluster.yaml`, for [`Kind::create`].
+///
+/// For a cluster about to be created only: the running cluster's API server
+/// reads these files (a new key or a reset provider order under a live
+/// cluster whose Secrets a lab encrypted would make them unreadable).
 pub fn write_cluster_files(config_dir: &Path) -> Result<PathBuf, KindError> {
     let io = |path: &Path, e: &dyn std::fmt::Display| KindError::Io {
         path: path.to_path_buf(),
@@ -653,9 +656,7 @@ pub fn write_cluster_files(config_dir: &Path) -> Result<PathBuf, KindError> {
         Ok(path)
     };
     write(AUDIT_POLICY_FILE, &files.audit_policy)?;
-    if !config_dir.join(ENCRYPTION_FILE).exists() {
-        write(ENCRYPTION_FILE, &files.encryption)?;
-    }
+    write(ENCRYPTION_FILE, &files.encryption)?;
     write(CLUSTER_FILE, &files.cluster)
 }
 
