@@ -36,7 +36,11 @@ fn is_manifest(path: &str) -> bool {
     std::path::Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+        .is_some_and(|e| {
+            ["yaml", "yml", "json"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        })
 }
 
 /// The lab's manifests rendered for `student` and parsed.
@@ -200,6 +204,25 @@ pub async fn connect_owned(target: &Target, state: &std::path::Path) -> anyhow::
     }
     let cluster = Cluster::connect(target).await?;
     Ok(guard::own(cluster, &known).await?)
+}
+
+/// The seclab cluster to grade `lab` live on: `None` for a lab without a
+/// cluster part, or when no cluster id is stored for the context (then
+/// nothing is sent, and the cluster's checks skip with the reason); the
+/// owned handle when the marker matches; an error (exit 2) when a stored
+/// cluster is unreachable or its marker does not match.
+pub fn cluster_for(lab: &Lab, target: &Target) -> anyhow::Result<Option<Owned>> {
+    if !is_cluster_lab(lab) {
+        return Ok(None);
+    }
+    let st = crate::config::state_dir()?;
+    let known = Known::load(&st)?;
+    if no_cluster_reason(target, &known).is_some() {
+        return Ok(None);
+    }
+    Ok(Some(crate::shell::kube::block_on(connect_owned(
+        target, &st,
+    ))??))
 }
 
 /// What applying a set of objects did.
@@ -431,4 +454,134 @@ mod tests {
             .unwrap();
         assert_eq!(pw, Student::test().flag("db-credentials"));
     }
+}
+
+/// The command a probe runs in the source pod: a TCP connection to the
+/// destination with a one-second timeout (busybox `nc -z`, with `wget` as
+/// the fallback for an `nc` built without `-z`).
+pub fn probe_command(ip: &str, port: u16) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!(
+            "nc -z -w 1 {ip} {port} 2>/dev/null || wget -q -T 1 -O /dev/null http://{ip}:{port}/"
+        ),
+    ]
+}
+
+/// The SubjectAccessReview spec (API JSON) for a planned review.
+pub fn review_spec(r: &seclab_checkers::cluster::AccessReviewSpec) -> Value {
+    let mut spec = serde_json::json!({"user": r.user, "groups": r.groups});
+    if let Some(path) = &r.path {
+        spec["nonResourceAttributes"] = serde_json::json!({"path": path, "verb": r.verb});
+    } else {
+        let mut attrs =
+            serde_json::json!({"verb": r.verb, "group": r.group, "resource": r.resource});
+        if let Some(s) = &r.subresource {
+            attrs["subresource"] = Value::String(s.clone());
+        }
+        if let Some(n) = &r.namespace {
+            attrs["namespace"] = Value::String(n.clone());
+        }
+        if let Some(n) = &r.name {
+            attrs["name"] = Value::String(n.clone());
+        }
+        spec["resourceAttributes"] = attrs;
+    }
+    spec
+}
+
+/// Gathers the live facts the lab's `checks` need: the lab's objects, its
+/// pods at the start and end of the settle window, and the admission
+/// trials, connection probes and access reviews the checks plan.
+pub async fn gather<E: crate::shell::kube::exec::Exec>(
+    owned: &Owned,
+    lab: &Lab,
+    checks: &[&seclab_checkers::CheckSpec],
+    exec: &E,
+) -> anyhow::Result<seclab_checkers::cluster::ClusterFacts> {
+    use seclab_checkers::cluster::{
+        AccessReviewResult, AdmissionOutcome, AdmissionTrial, ClusterFacts, ProbeResult, plan,
+    };
+    let c = owned.cluster();
+    let id = &lab.spec.id;
+    let settle = lab
+        .spec
+        .settle_seconds
+        .unwrap_or(crate::lab::model::DEFAULT_SETTLE_SECONDS);
+    let pods_first = read::pods(c, id).await?;
+    tokio::time::sleep(Duration::from_secs(settle)).await;
+    let objects = read::snapshot(c, id).await?;
+    let pods_last: Vec<KubeObject> = objects
+        .iter()
+        .filter(|o| o.kind() == "Pod")
+        .cloned()
+        .collect();
+    let wanted = plan(checks.iter().copied(), &objects);
+    let mut facts = ClusterFacts {
+        context: c.context.clone(),
+        objects,
+        pods_first,
+        pods_last,
+        settle_seconds: settle,
+        ..ClusterFacts::default()
+    };
+    for t in wanted.admission {
+        let outcome = match owned.dry_run_pod(&t.namespace, &t.pod).await {
+            Ok(guard::DryRun::Admitted) => AdmissionOutcome::Admitted {
+                warnings: Vec::new(),
+            },
+            Ok(guard::DryRun::Rejected(message)) => AdmissionOutcome::Rejected { message },
+            Err(e) => AdmissionOutcome::Error {
+                message: e.to_string(),
+            },
+        };
+        facts.admission.push(AdmissionTrial {
+            namespace: t.namespace,
+            level: t.level,
+            outcome,
+        });
+    }
+    for p in wanted.probes {
+        let cmd = probe_command(&p.to_ip, p.port);
+        let (connected, detail) = match exec
+            .exec(
+                &p.from_ns,
+                &p.from_pod,
+                &p.container,
+                &cmd,
+                Duration::from_secs(10),
+            )
+            .await
+        {
+            Ok(out) if out.exit == Some(0) => (true, "connected".to_string()),
+            Ok(out) => (
+                false,
+                format!(
+                    "no connection within 1s (exit {}){}",
+                    out.exit.map_or_else(|| "unknown".into(), |e| e.to_string()),
+                    if out.stderr.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", out.stderr.trim())
+                    }
+                ),
+            ),
+            Err(e) => (false, format!("the probe could not run: {e}")),
+        };
+        facts.probes.push(ProbeResult {
+            spec: p,
+            connected,
+            detail,
+        });
+    }
+    for r in wanted.reviews {
+        let (allowed, reason) = owned.access_review(&review_spec(&r)).await?;
+        facts.reviews.push(AccessReviewResult {
+            spec: r,
+            allowed,
+            reason,
+        });
+    }
+    Ok(facts)
 }

@@ -373,7 +373,7 @@ pub fn grade_task_with_images(
     cluster: Option<&[KubeObject]>,
     images: Option<&Images>,
 ) -> TaskResult {
-    grade_task_live(task, snap, images, cluster, None, None)
+    grade_task_live(task, snap, images, cluster, None, None, None)
 }
 
 /// [`grade_task_with_images`] with what the Docker shell found live for the
@@ -388,6 +388,7 @@ pub fn grade_task_live(
     cluster: Option<&[KubeObject]>,
     docker: Option<&LiveFacts>,
     seed: Option<seclab_checkers::flag::Seed<'_>>,
+    kube: Option<&seclab_checkers::cluster::ClusterFacts>,
 ) -> TaskResult {
     let ev = Evidence {
         seed,
@@ -399,7 +400,7 @@ pub fn grade_task_live(
         live: docker,
         texts: &snap.texts,
         question_seed: &snap.seed,
-        kube: None,
+        kube,
     };
     // A task that reads a broken file is that file's error, nothing else.
     let mut broken: Vec<&InputError> = Vec::new();
@@ -446,6 +447,31 @@ pub fn grade_task_live(
             description: spec.describe(),
             verdict,
         });
+    }
+    // Live on a cluster, a task that reads files or the cluster passes
+    // only when the lab's pods stayed Ready and unchanged for the settle
+    // period: nothing passes while pods are starting or restarting.
+    if let Some(k) = kube {
+        let needs = task.needs();
+        let reads_state = needs.contains(&seclab_checkers::Need::Workspace)
+            || needs.contains(&seclab_checkers::Need::Cluster);
+        if reads_state
+            && (seclab_checkers::cluster::settle::expects_pods(&snap.objects)
+                || seclab_checkers::cluster::settle::expects_pods(&k.objects))
+        {
+            checks.push(CheckResult {
+                checker: "settle".into(),
+                description: format!(
+                    "the lab's pods on {} are Ready and unchanged for {}s",
+                    k.context, k.settle_seconds
+                ),
+                verdict: seclab_checkers::cluster::settle::grade(
+                    &k.pods_first,
+                    &k.pods_last,
+                    k.settle_seconds,
+                ),
+            });
+        }
     }
     TaskResult {
         task: task.id.clone(),

@@ -271,6 +271,7 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                     seed: &student.seed,
                     student: &student.id,
                 }),
+                None,
             );
             let want_fail = v.all_fail || v.must_fail.contains(&task.id);
             let outcome = match (result.status, want_fail) {

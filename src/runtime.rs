@@ -366,8 +366,18 @@ pub fn perform(shell: &Shell, effect: &Effect) -> anyhow::Result<Msg> {
             } else {
                 None
             };
-            let (results, snap) =
-                grade_snapshot_live(l, &specs, &workspace(lab)?, docker.as_ref())?;
+            // A lab's cluster part is graded live on seclab's cluster when
+            // one is set up (kind-seclab or SECLAB_CONTEXT); else offline.
+            let cluster = crate::cluster::cluster_for(l, &crate::shell::kube::Target::new(None))
+                .ok()
+                .flatten();
+            let (results, snap) = grade_snapshot_live(
+                l,
+                &specs,
+                &workspace(lab)?,
+                docker.as_ref(),
+                cluster.as_ref(),
+            )?;
             record(&config::state_dir()?, l, &results)?;
             Msg::Graded {
                 lab: lab.clone(),

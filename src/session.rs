@@ -159,7 +159,7 @@ pub fn grade_snapshot(
     tasks: &[&TaskSpec],
     root: &Path,
 ) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
-    grade_snapshot_live(lab, tasks, root, None)
+    grade_snapshot_live(lab, tasks, root, None, None)
 }
 
 /// [`grade_snapshot`], live on the Docker engine when one is given and the
@@ -171,6 +171,7 @@ pub fn grade_snapshot_live(
     tasks: &[&TaskSpec],
     root: &Path,
     docker: Option<&crate::live::Docker>,
+    cluster: Option<&crate::shell::kube::guard::Owned>,
 ) -> anyhow::Result<(Vec<TaskResult>, Snapshot)> {
     let ws = files::read_workspace(root)?;
     let mut snap = Snapshot::from_files(&ws);
@@ -195,6 +196,20 @@ pub fn grade_snapshot_live(
         }
         _ => None,
     };
+    // On a seclab cluster: the lab's live objects, settle window, admission
+    // trials, probes and access reviews.
+    let kube = match cluster {
+        Some(owned) if crate::cluster::is_cluster_lab(lab) => {
+            let checks: Vec<&seclab_checkers::CheckSpec> =
+                tasks.iter().flat_map(|t| &t.checks).collect();
+            let exec = crate::shell::kube::exec::KubeExec { owned };
+            Some(crate::shell::kube::block_on(crate::cluster::gather(
+                owned, lab, &checks, &exec,
+            ))??)
+        }
+        _ => None,
+    };
+    let kube = kube.as_ref();
     // Who the lab's own flags are derived for; none known, those skip.
     let who = load_progress(&state()?).ok().map(|(_, s)| s);
     let stray = ws
@@ -215,6 +230,7 @@ pub fn grade_snapshot_live(
                     seed: &s.seed,
                     student: &s.id,
                 }),
+                kube,
             );
             let mine: Vec<seclab_checkers::Finding> = stray
                 .iter()

@@ -362,7 +362,10 @@ async fn wait_ready(c: &Cluster, timeout: std::time::Duration) -> anyhow::Result
     loop {
         let (ready, total) = read::nodes_ready(c).await?;
         let dns = read::coredns_available(c).await?;
-        let now = format!("nodes ready {ready}/{total}, CoreDNS {}", if dns { "available" } else { "starting" });
+        let now = format!(
+            "nodes ready {ready}/{total}, CoreDNS {}",
+            if dns { "available" } else { "starting" }
+        );
         if now != last {
             println!("  {now}");
             last = now;
@@ -371,7 +374,10 @@ async fn wait_ready(c: &Cluster, timeout: std::time::Duration) -> anyhow::Result
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            anyhow::bail!("the cluster is not ready after {}s ({last})", timeout.as_secs());
+            anyhow::bail!(
+                "the cluster is not ready after {}s ({last})",
+                timeout.as_secs()
+            );
         }
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
@@ -434,7 +440,10 @@ pub fn up(ctx: &Ctx, adopt: bool, yes: bool) -> anyhow::Result<Outcome> {
         anyhow::bail!("there is no kind cluster {KIND_CLUSTER} to adopt: `seclab up` creates one");
     }
     let config = write_cluster_files(&st.join("kind"))?;
-    println!("creating the kind cluster {KIND_CLUSTER} ({})", config.display());
+    println!(
+        "creating the kind cluster {KIND_CLUSTER} ({})",
+        config.display()
+    );
     kind.create(KIND_CLUSTER, &config, None, &mut |l| println!("  {l}"))?;
     let c = kube_shell::block_on(Cluster::connect(t))??;
     println!("waiting for the node and CoreDNS");
@@ -458,7 +467,11 @@ pub fn down(ctx: &Ctx, yes: bool) -> anyhow::Result<Outcome> {
     let mut known = Known::load(&st)?;
     let t = &ctx.target;
     if t.context != kube_shell::DEFAULT_CONTEXT {
-        anyhow::bail!("seclab down deletes only seclab's kind cluster (context {}), not {}", kube_shell::DEFAULT_CONTEXT, t.context);
+        anyhow::bail!(
+            "seclab down deletes only seclab's kind cluster (context {}), not {}",
+            kube_shell::DEFAULT_CONTEXT,
+            t.context
+        );
     }
     if !kind.clusters()?.iter().any(|c| c == KIND_CLUSTER) {
         println!("there is no kind cluster {KIND_CLUSTER}");
@@ -468,7 +481,13 @@ pub fn down(ctx: &Ctx, yes: bool) -> anyhow::Result<Outcome> {
         return Ok(Outcome(EXIT_OK));
     }
     let owned = kube_shell::block_on(cluster::connect_owned(t, &st))??;
-    if !confirm(&format!("delete the kind cluster {KIND_CLUSTER} (cluster id {}) and every lab on it?", owned.id), yes)? {
+    if !confirm(
+        &format!(
+            "delete the kind cluster {KIND_CLUSTER} (cluster id {}) and every lab on it?",
+            owned.id
+        ),
+        yes,
+    )? {
         println!("kept");
         return Ok(Outcome(crate::error::EXIT_FINDINGS));
     }

@@ -353,8 +353,16 @@ pub fn check(
     } else {
         None
     };
+    let cluster = crate::cluster::cluster_for(lab, &ctx.target)?;
     let run = || -> anyhow::Result<Outcome> {
-        let results = crate::session::grade_snapshot_live(lab, &tasks, &root, docker.as_ref())?.0;
+        let results = crate::session::grade_snapshot_live(
+            lab,
+            &tasks,
+            &root,
+            docker.as_ref(),
+            cluster.as_ref(),
+        )?
+        .0;
         record(&st, lab, &results)?;
         match output {
             Output::Json => println!("{}", serde_json::to_string_pretty(&results)?),

@@ -59,7 +59,15 @@ pub struct LabSpec {
     /// service runs one with `image: <name>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub build: Vec<BuildSpec>,
+    /// On a cluster: how long (seconds) the lab's pods must stay Ready and
+    /// unchanged (no restart, no replacement) before a task passes live;
+    /// 5 when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settle_seconds: Option<u64>,
 }
+
+/// The settle period when a lab gives none.
+pub const DEFAULT_SETTLE_SECONDS: u64 = 5;
 
 /// An image seclab builds from the workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

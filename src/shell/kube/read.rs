@@ -149,7 +149,10 @@ pub async fn pods(cluster: &Cluster, lab: &str) -> Result<Vec<KubeObject>, Clust
 /// Nodes whose Ready condition is True, and all nodes.
 pub async fn nodes_ready(cluster: &Cluster) -> Result<(usize, usize), ClusterError> {
     let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(cluster.client());
-    let nodes = api.list(&ListParams::default()).await.map_err(|e| cluster.error(e))?;
+    let nodes = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| cluster.error(e))?;
     let ready = nodes
         .items
         .iter()
