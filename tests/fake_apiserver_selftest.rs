@@ -202,6 +202,46 @@ async fn server_side_apply_creates_201_then_updates_200_and_detects_conflicts() 
         .expect("stored");
     assert_eq!(stored["data"]["a"], "2");
 
+    // Sole manager: a key left out of the applied config is removed.
+    let both = api
+        .patch(
+            "lab",
+            &pp,
+            &Patch::Apply(cm("lab", json!({"a": "2", "b": "x"}))),
+        )
+        .await
+        .expect("apply");
+    assert!(both.data.as_ref().is_some_and(|d| d.contains_key("b")));
+    let dropped = api
+        .patch("lab", &pp, &Patch::Apply(cm("lab", json!({"a": "2"}))))
+        .await
+        .expect("apply");
+    assert!(
+        dropped.data.as_ref().is_some_and(|d| !d.contains_key("b")),
+        "{:?}",
+        dropped.data
+    );
+    // An object seclab never applied (seeded, no managedFields): applying merges into it.
+    server.insert(fixtures::config_map(
+        "default",
+        "seeded",
+        &[("keep", "yes")],
+    ));
+    let merged = api
+        .patch(
+            "seeded",
+            &pp,
+            &Patch::Apply(cm("seeded", json!({"new": "1"}))),
+        )
+        .await
+        .expect("apply");
+    let keys: Vec<&String> = merged
+        .data
+        .as_ref()
+        .map(|d| d.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(keys, ["keep", "new"]);
+
     // Another manager owns data.a now: seclab's apply conflicts unless forced.
     let kubectl = PatchParams::apply("kubectl");
     api.patch("lab", &kubectl, &Patch::Apply(cm("lab", json!({"a": "3"}))))

@@ -163,7 +163,8 @@ pub fn modified(group: &str, plural: &str, name: &str) -> Value {
     )
 }
 
-/// 422: `ConfigMap "x" is invalid: <field>: <what>` (details.kind is the Kind).
+/// 422: `ConfigMap "x" is invalid: <field>: <what>` (`Deployment.apps "x"`
+/// for a named group; details.kind is the Kind).
 pub fn invalid(
     group: &str,
     kind: &str,
@@ -180,10 +181,15 @@ pub fn invalid(
     if !group.is_empty() {
         d["group"] = json!(group);
     }
+    let qualified_kind = if group.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}.{group}")
+    };
     failure(
         422,
         "Invalid",
-        &format!("{kind} \"{name}\" is invalid: {field}: {what}"),
+        &format!("{qualified_kind} \"{name}\" is invalid: {field}: {what}"),
         d,
     )
 }

@@ -818,8 +818,13 @@ impl State {
         opts: &WriteOpts,
     ) -> Res {
         let Some(manager) = opts.field_manager.clone() else {
-            return Err(status::bad_request(
-                "PATCH, application/apply-patch+yaml requires fieldManager to be set",
+            return Err(status::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                "fieldManager",
+                "FieldValueRequired",
+                "Required value: is required for apply patch",
             ));
         };
         if !applied.is_object() {
@@ -877,9 +882,13 @@ impl State {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let sole = entries
-            .iter()
-            .all(|e| e.get("manager").and_then(Value::as_str) == Some(manager.as_str()));
+        // Only this manager so far: the applied config is the object (fields it
+        // dropped go away). Otherwise (other managers, or none recorded, as
+        // for `insert`ed objects) the applied config is merged in.
+        let sole = !entries.is_empty()
+            && entries
+                .iter()
+                .all(|e| e.get("manager").and_then(Value::as_str) == Some(manager.as_str()));
         let mut obj = if sole {
             let mut obj = applied.clone();
             if let Some(s) = old.get("status") {
