@@ -359,103 +359,6 @@ pub async fn apply_workspace(
     apply_objects(owned, &lab.spec.id, &names, workspace).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn objs(yaml: &str) -> Vec<KubeObject> {
-        let mut files = LabFiles::new();
-        files.insert("x.yaml".into(), yaml.as_bytes().to_vec());
-        Snapshot::from_manifest_files(&files).objects
-    }
-
-    #[test]
-    fn insecure_settings_name_the_workload_and_what_is_open() {
-        let o = objs(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: scissors, namespace: scissors}\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: web, image: nginx, securityContext: {privileged: true}}]\n      volumes: [{name: host, hostPath: {path: /}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: calm}\nspec: {containers: [{name: c, image: busybox}]}\n",
-        );
-        let s = insecure_settings(&o);
-        assert_eq!(s, ["Deployment scissors: hostPID, privileged, hostPath /"]);
-        assert!(
-            insecure_warning(&s)
-                .unwrap()
-                .contains("root on this machine")
-        );
-        assert!(insecure_warning(&[]).is_none());
-    }
-
-    #[test]
-    fn images_are_mapped_in_every_pod_spec() {
-        let mut o = objs(
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  initContainers: [{name: i, image: 'busybox:1.36.1'}]\n  containers: [{name: c, image: 'busybox:1.36.1'}, {name: d, image: nginx}]\n",
-        );
-        let map = ImageMap::parse("busybox:1.36.1=seclab-local/busybox:1.36").unwrap();
-        map_images(&mut o[0].value, &map);
-        assert_eq!(
-            o[0].value.pointer("/spec/initContainers/0/image").unwrap(),
-            "seclab-local/busybox:1.36"
-        );
-        assert_eq!(
-            o[0].value.pointer("/spec/containers/0/image").unwrap(),
-            "seclab-local/busybox:1.36"
-        );
-        assert_eq!(
-            o[0].value.pointer("/spec/containers/1/image").unwrap(),
-            "nginx"
-        );
-    }
-
-    #[test]
-    fn no_stored_id_means_no_cluster_and_no_request() {
-        let t = Target {
-            context: "kind-seclab".into(),
-            kubeconfig: None,
-        };
-        let mut known = Known::default();
-        assert!(no_cluster_reason(&t, &known).unwrap().contains("seclab up"));
-        let other = Target {
-            context: "prod".into(),
-            kubeconfig: None,
-        };
-        assert!(
-            no_cluster_reason(&other, &known)
-                .unwrap()
-                .contains("context prod")
-        );
-        known.clusters.insert("kind-seclab".into(), "abc".into());
-        assert!(no_cluster_reason(&t, &known).is_none());
-        assert!(no_cluster_reason(&other, &known).is_some());
-    }
-
-    #[test]
-    fn built_in_labs_with_manifests_are_cluster_labs() {
-        let catalog = crate::lab::Catalog::load(None).unwrap();
-        let cluster: Vec<&str> = catalog
-            .labs
-            .iter()
-            .filter(|l| is_cluster_lab(l))
-            .map(|l| l.spec.id.as_str())
-            .collect();
-        assert_eq!(cluster, ["pss-scissors", "sa-token", "netpol-three-pods"]);
-        let sa = catalog.get("sa-token").unwrap();
-        let objects = lab_objects(sa, &Student::test(), &ImageMap::default()).unwrap();
-        let ns = lab_namespaces(&objects);
-        assert_eq!(
-            ns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-            ["sa-token"]
-        );
-        // The flag is rendered per student into the Secret.
-        let secret = objects.iter().find(|o| o.kind() == "Secret").unwrap();
-        let pw = secret
-            .value
-            .pointer("/stringData/password")
-            .unwrap()
-            .as_str()
-            .unwrap();
-        assert_eq!(pw, Student::test().flag("db-credentials"));
-    }
-}
-
 /// The command a probe runs in the source pod: a TCP connection to the
 /// destination with a one-second timeout (busybox `nc -z`, with `wget` as
 /// the fallback for an `nc` built without `-z`).
@@ -584,4 +487,101 @@ pub async fn gather<E: crate::shell::kube::exec::Exec>(
         });
     }
     Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objs(yaml: &str) -> Vec<KubeObject> {
+        let mut files = LabFiles::new();
+        files.insert("x.yaml".into(), yaml.as_bytes().to_vec());
+        Snapshot::from_manifest_files(&files).objects
+    }
+
+    #[test]
+    fn insecure_settings_name_the_workload_and_what_is_open() {
+        let o = objs(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: scissors, namespace: scissors}\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: web, image: nginx, securityContext: {privileged: true}}]\n      volumes: [{name: host, hostPath: {path: /}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: calm}\nspec: {containers: [{name: c, image: busybox}]}\n",
+        );
+        let s = insecure_settings(&o);
+        assert_eq!(s, ["Deployment scissors: hostPID, privileged, hostPath /"]);
+        assert!(
+            insecure_warning(&s)
+                .unwrap()
+                .contains("root on this machine")
+        );
+        assert!(insecure_warning(&[]).is_none());
+    }
+
+    #[test]
+    fn images_are_mapped_in_every_pod_spec() {
+        let mut o = objs(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  initContainers: [{name: i, image: 'busybox:1.36.1'}]\n  containers: [{name: c, image: 'busybox:1.36.1'}, {name: d, image: nginx}]\n",
+        );
+        let map = ImageMap::parse("busybox:1.36.1=seclab-local/busybox:1.36").unwrap();
+        map_images(&mut o[0].value, &map);
+        assert_eq!(
+            o[0].value.pointer("/spec/initContainers/0/image").unwrap(),
+            "seclab-local/busybox:1.36"
+        );
+        assert_eq!(
+            o[0].value.pointer("/spec/containers/0/image").unwrap(),
+            "seclab-local/busybox:1.36"
+        );
+        assert_eq!(
+            o[0].value.pointer("/spec/containers/1/image").unwrap(),
+            "nginx"
+        );
+    }
+
+    #[test]
+    fn no_stored_id_means_no_cluster_and_no_request() {
+        let t = Target {
+            context: "kind-seclab".into(),
+            kubeconfig: None,
+        };
+        let mut known = Known::default();
+        assert!(no_cluster_reason(&t, &known).unwrap().contains("seclab up"));
+        let other = Target {
+            context: "prod".into(),
+            kubeconfig: None,
+        };
+        assert!(
+            no_cluster_reason(&other, &known)
+                .unwrap()
+                .contains("context prod")
+        );
+        known.clusters.insert("kind-seclab".into(), "abc".into());
+        assert!(no_cluster_reason(&t, &known).is_none());
+        assert!(no_cluster_reason(&other, &known).is_some());
+    }
+
+    #[test]
+    fn built_in_labs_with_manifests_are_cluster_labs() {
+        let catalog = crate::lab::Catalog::load(None).unwrap();
+        let cluster: Vec<&str> = catalog
+            .labs
+            .iter()
+            .filter(|l| is_cluster_lab(l))
+            .map(|l| l.spec.id.as_str())
+            .collect();
+        assert_eq!(cluster, ["pss-scissors", "sa-token", "netpol-three-pods"]);
+        let sa = catalog.get("sa-token").unwrap();
+        let objects = lab_objects(sa, &Student::test(), &ImageMap::default()).unwrap();
+        let ns = lab_namespaces(&objects);
+        assert_eq!(
+            ns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["sa-token"]
+        );
+        // The flag is rendered per student into the Secret.
+        let secret = objects.iter().find(|o| o.kind() == "Secret").unwrap();
+        let pw = secret
+            .value
+            .pointer("/stringData/password")
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert_eq!(pw, Student::test().flag("db-credentials"));
+    }
 }
