@@ -19,7 +19,7 @@
 //!   (`APIGroupDiscoveryList`, apidiscovery.k8s.io/v2) when the Accept header
 //!   asks for it;
 //! - for Namespace, ConfigMap, Secret, ServiceAccount, Pod, Service,
-//!   Deployment, ReplicaSet, NetworkPolicy, Role, RoleBinding, ClusterRole,
+//!   Deployment, ReplicaSet, StatefulSet, DaemonSet, NetworkPolicy, Role, RoleBinding, ClusterRole,
 //!   ClusterRoleBinding: get, list (`XList`, list `metadata.resourceVersion`,
 //!   items without kind/apiVersion as the real server sends them;
 //!   `labelSelector` with `=`, `==`, `!=`, `in`, `notin`, exists, `!key`;
