@@ -12,7 +12,10 @@
 //! - [`session`]: the student's operations (start, reset, grade and
 //!   record, hints, answers), shared by the CLI and the TUI.
 //! - [`progress`], [`config`]: the student's state on disk.
-//! - [`shell`]: the thin layers that touch the world (workspace files).
+//! - [`doctor_cluster`]: `seclab doctor`'s kind, kubectl, trivy, disk,
+//!   inotify and kubeconfig-context lines.
+//! - [`shell`]: the thin layers that touch the world (workspace files,
+//!   Docker, the kind CLI).
 //! - [`yaml`]: YAML/JSON documents with field positions; [`answers`]:
 //!   editing `answers.yaml` in place, comments kept.
 //! - [`error`]: located input errors and exit codes.
@@ -26,6 +29,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod doctor_cluster;
 pub mod error;
 pub mod grade;
 pub mod junit;

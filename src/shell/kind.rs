@@ -403,16 +403,15 @@ impl Kind {
         progress: &mut dyn FnMut(&str),
     ) -> Result<(), KindError> {
         let command = command_line(&self.bin, args);
-        let mut child = Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| KindError::Spawn {
-                command: command.clone(),
-                message: e.to_string(),
-            })?;
+            .stderr(Stdio::piped());
+        let mut child = retry_busy(|| cmd.spawn()).map_err(|e| KindError::Spawn {
+            command: command.clone(),
+            message: e.to_string(),
+        })?;
         let (tx, rx) = mpsc::channel::<(bool, String)>();
         let readers = [
             child
@@ -488,14 +487,12 @@ struct Captured {
 
 fn run_command(bin: &Path, args: &[OsString]) -> Result<Captured, KindError> {
     let command = command_line(bin, args);
-    let out = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| KindError::Spawn {
-            command: command.clone(),
-            message: e.to_string(),
-        })?;
+    let mut cmd = Command::new(bin);
+    cmd.args(args).stdin(Stdio::null());
+    let out = retry_busy(|| cmd.output()).map_err(|e| KindError::Spawn {
+        command: command.clone(),
+        message: e.to_string(),
+    })?;
     if out.status.success() {
         Ok(Captured {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -506,6 +503,24 @@ fn run_command(bin: &Path, args: &[OsString]) -> Result<Captured, KindError> {
             status: describe_status(out.status),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         })
+    }
+}
+
+/// Runs `f` again while it fails with "text file busy" (`ETXTBSY`): a
+/// binary just written (an installer that finished, a test's script) can
+/// still be open for writing in a child another thread forked and has not
+/// exec'd yet. A few tries, then the error as it is.
+pub(crate) fn retry_busy<T>(mut f: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match f() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 20 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
     }
 }
 
