@@ -273,7 +273,45 @@ fn privileged_line(ctx: &Ctx, d: &crate::live::Docker) -> anyhow::Result<(bool, 
     )
 }
 
-/// `seclab doctor`: the Docker engine and the images each lab runs.
+/// The marker line of `doctor`: whether the context's cluster is seclab's.
+/// GETs only, and none unless a cluster id is stored for the context.
+fn marker_line(ctx: &Ctx) -> (bool, String) {
+    use crate::shell::kube::guard::{Known, Ownership, ownership};
+    let t = &ctx.target;
+    let known = match crate::config::state_dir().and_then(|s| Known::load(&s)) {
+        Ok(k) => k,
+        Err(e) => return (false, format!("cluster marker: {e:#}")),
+    };
+    if let Some(why) = crate::cluster::no_cluster_reason(t, &known) {
+        return (true, format!("cluster: {why}"));
+    }
+    let got = crate::shell::kube::block_on(async {
+        let c = crate::shell::kube::Cluster::connect(t).await?;
+        ownership(&c, &known).await.map(|o| (o, c.server))
+    });
+    match got {
+        Ok(Ok((Ownership::Ours(id), server))) => (
+            true,
+            format!(
+                "cluster: context {} ({server}) carries seclab's marker (cluster id {id})",
+                t.context
+            ),
+        ),
+        Ok(Ok((o, server))) => (
+            false,
+            format!(
+                "cluster: context {} ({server}): {}; seclab will not write to it",
+                t.context,
+                o.refusal(&t.context).unwrap_or_default()
+            ),
+        ),
+        Ok(Err(e)) => (false, format!("cluster: {e}")),
+        Err(e) => (false, format!("cluster: {e:#}")),
+    }
+}
+
+/// `seclab doctor`: the Docker engine and the images each lab runs, kind,
+/// kubectl, trivy, disk, inotify, the kubeconfig context and its marker.
 pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
     let mut lines: Vec<(bool, String)> = Vec::new();
     let docker = crate::live::Docker::connect(ctx.image_map.clone());
@@ -338,6 +376,8 @@ pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
     if let Ok(d) = &docker {
         lines.push(privileged_line(ctx, d)?);
     }
+    lines.extend(crate::doctor_cluster::lines(&ctx.target.context));
+    lines.push(marker_line(ctx));
     let ok = lines.iter().all(|(ok, _)| *ok);
     match output {
         Output::Json => {
