@@ -24,6 +24,76 @@ use crate::shell::kube::{Cluster, ClusterError, LAB_LABEL, Target, read, resourc
 /// How long a namespace may take to go away on reset or stop.
 pub const NAMESPACE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long `seclab test` waits for a variant's pods to start.
+pub const POD_START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Whether a Pod object is Running with every container Ready (or done).
+fn pod_ready(p: &KubeObject) -> bool {
+    let phase = p.value.pointer("/status/phase").and_then(Value::as_str);
+    if phase == Some("Succeeded") {
+        return true;
+    }
+    let statuses = p
+        .value
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array);
+    phase == Some("Running")
+        && statuses.is_some_and(|s| {
+            !s.is_empty()
+                && s.iter()
+                    .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
+        })
+        && p.value.pointer("/metadata/deletionTimestamp").is_none()
+}
+
+/// Whether a Deployment is done rolling out: its ready replicas reach
+/// its replicas (1 when unset; 0 or paused is done at once), or its
+/// controller reports that it cannot create pods (`ReplicaFailure`, e.g.
+/// Pod Security admission refused them).
+fn deployment_done(d: &KubeObject) -> bool {
+    let want = d
+        .value
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let paused = d.value.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+    let ready = d
+        .value
+        .pointer("/status/readyReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let failing = d
+        .value
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some("ReplicaFailure")
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        });
+    want == 0 || paused || ready >= want || failing
+}
+
+/// Waits until the lab's Deployments are rolled out (or cannot be) and
+/// its pods are all Ready, or `timeout` passes: then it returns, and the
+/// settle check says which pod is not ready.
+pub async fn wait_pods(cluster: &Cluster, lab: &str, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let objects = read::snapshot(cluster, lab).await?;
+        let pods_ready = objects.iter().filter(|o| o.kind() == "Pod").all(pod_ready);
+        let rolled_out = objects
+            .iter()
+            .filter(|o| o.kind() == "Deployment")
+            .all(deployment_done);
+        if (pods_ready && rolled_out) || tokio::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Whether the lab runs on a cluster: it has Kubernetes objects to apply.
 pub fn is_cluster_lab(lab: &Lab) -> bool {
     lab.manifests

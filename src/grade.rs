@@ -455,10 +455,10 @@ pub fn grade_task_live(
         let needs = task.needs();
         let reads_state = needs.contains(&seclab_checkers::Need::Workspace)
             || needs.contains(&seclab_checkers::Need::Cluster);
-        if reads_state
-            && (seclab_checkers::cluster::settle::expects_pods(&snap.objects)
-                || seclab_checkers::cluster::settle::expects_pods(&k.objects))
-        {
+        // Pods the cluster could not create (admission refused them) are
+        // the files' checks' business; the settle window judges the pods
+        // there are.
+        if reads_state && (!k.pods_first.is_empty() || !k.pods_last.is_empty()) {
             checks.push(CheckResult {
                 checker: "settle".into(),
                 description: format!(

@@ -170,6 +170,10 @@ pub enum Mode<'a> {
         why_not: &'a str,
         /// `--live`.
         required: bool,
+        /// seclab's cluster, when one is set up and its marker matches.
+        cluster: Option<&'a crate::shell::kube::guard::Owned>,
+        /// Why there is none, when there is none.
+        cluster_why_not: &'a str,
     },
 }
 
@@ -210,6 +214,40 @@ fn live_facts(
     facts
 }
 
+/// Runs one variant on the cluster: the lab's namespaces deleted and set
+/// up again, the variant's files applied, its pods given time to start,
+/// then the live facts gathered (settle window included).
+fn cluster_facts(
+    owned: &crate::shell::kube::guard::Owned,
+    lab: &Lab,
+    snap: &Snapshot,
+) -> Result<seclab_checkers::cluster::ClusterFacts, String> {
+    let student = Student::test();
+    let map = crate::shell::docker::ImageMap::from_env().map_err(|e| e.clone())?;
+    let objects = crate::cluster::lab_objects(lab, &student, &map).map_err(|e| format!("{e:#}"))?;
+    let mut workspace = snap.objects.clone();
+    for o in &mut workspace {
+        crate::cluster::map_images(&mut o.value, &map);
+    }
+    let checks: Vec<&seclab_checkers::CheckSpec> =
+        lab.spec.tasks.iter().flat_map(|t| &t.checks).collect();
+    crate::shell::kube::block_on(async {
+        crate::cluster::teardown(owned, &lab.spec.id).await?;
+        crate::cluster::setup(owned, lab, &objects).await?;
+        crate::cluster::apply_workspace(owned, lab, &objects, &workspace).await?;
+        crate::cluster::wait_pods(
+            owned.cluster(),
+            &lab.spec.id,
+            crate::cluster::POD_START_TIMEOUT,
+        )
+        .await?;
+        let exec = crate::shell::kube::exec::KubeExec { owned };
+        crate::cluster::gather(owned, lab, &checks, &exec).await
+    })
+    .map_err(|e| format!("{e:#}"))?
+    .map_err(|e| format!("{e:#}"))
+}
+
 /// [`run_lab`] in a mode.
 pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
     let student = Student::test();
@@ -218,6 +256,8 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
     // Variants that differ only in answers.yaml (wrong quiz answers) run
     // the same containers: run each set of files once.
     let mut ran: Vec<(LabFiles, seclab_checkers::container::LiveFacts)> = Vec::new();
+    let cluster_lab = crate::cluster::is_cluster_lab(lab);
+    let mut ran_cluster: Vec<(LabFiles, seclab_checkers::cluster::ClusterFacts)> = Vec::new();
     for v in variants(lab, &student, &offline_image_ids(lab))? {
         let mut snap = Snapshot::from_files(&v.files);
         snap.seed = student.pick_key();
@@ -230,7 +270,7 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 Some((_, f)) => (Some(f.clone()), None),
                 None => match live_facts(d, lab, &v, &snap) {
                     Ok(f) => {
-                        ran.push((key, f.clone()));
+                        ran.push((key.clone(), f.clone()));
                         (Some(f), None)
                     }
                     Err(e) => (
@@ -259,6 +299,27 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 snap.seed = student.pick_key();
             }
         }
+        let (kube, cluster_problem) = match mode {
+            Mode::Live {
+                cluster: Some(owned),
+                ..
+            } if cluster_lab => match ran_cluster.iter().find(|(k, _)| *k == key) {
+                Some((_, f)) => (Some(f.clone()), None),
+                None => match cluster_facts(owned, lab, &snap) {
+                    Ok(f) => {
+                        ran_cluster.push((key.clone(), f.clone()));
+                        (Some(f), None)
+                    }
+                    Err(e) => (None, Some(format!("could not run it on the cluster: {e}"))),
+                },
+            },
+            Mode::Live {
+                cluster: None,
+                cluster_why_not,
+                ..
+            } if cluster_lab => (None, Some(cluster_why_not.to_string())),
+            _ => (None, None),
+        };
         let required = matches!(mode, Mode::Live { required: true, .. });
         for task in &lab.spec.tasks {
             let result = crate::grade::grade_task_live(
@@ -271,10 +332,23 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                     seed: &student.seed,
                     student: &student.id,
                 }),
-                None,
+                kube.as_ref(),
             );
             let want_fail = v.all_fail || v.must_fail.contains(&task.id);
+            // A cluster lab's task that reads files or the cluster must run
+            // on the cluster under --live.
+            let on_cluster = cluster_lab && {
+                let n = task.needs();
+                n.contains(&seclab_checkers::Need::Cluster)
+                    || n.contains(&seclab_checkers::Need::Workspace)
+            };
             let outcome = match (result.status, want_fail) {
+                _ if required && on_cluster && kube.is_none() => CaseOutcome::Failed(format!(
+                    "cannot run live (--live): {}",
+                    cluster_problem
+                        .clone()
+                        .unwrap_or_else(|| "no cluster".into())
+                )),
                 (Status::Fail, true) | (Status::Pass, false) => CaseOutcome::Passed,
                 (Status::Skipped, _)
                     if required && task.needs().contains(&seclab_checkers::Need::Docker) =>
@@ -290,6 +364,11 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 // engine" (the connect error and its fix).
                 (Status::Skipped, _) => CaseOutcome::Skipped(match &live_problem {
                     Some(p) if task.needs().contains(&seclab_checkers::Need::Docker) => p.clone(),
+                    _ if task.needs().contains(&seclab_checkers::Need::Cluster)
+                        && cluster_problem.is_some() =>
+                    {
+                        cluster_problem.clone().unwrap_or_default()
+                    }
                     _ => result.skip_reasons().join("; "),
                 }),
                 (Status::Pass, true) => CaseOutcome::Failed(if v.all_fail {
@@ -308,6 +387,21 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
                 outcome,
             });
         }
+    }
+    // The last variant's state goes: the lab is reset off the cluster.
+    if let Mode::Live {
+        cluster: Some(owned),
+        ..
+    } = mode
+        && cluster_lab
+        && let Err(e) = crate::shell::kube::block_on(crate::cluster::teardown(owned, &lab.spec.id))
+            .and_then(|r| r)
+    {
+        cases.push(Case {
+            name: format!("{}/cleanup", lab.spec.id),
+            lab: lab.spec.id.clone(),
+            outcome: CaseOutcome::Failed(format!("removing the lab from the cluster: {e:#}")),
+        });
     }
     if let Mode::Live {
         docker: Some(d), ..

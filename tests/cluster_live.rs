@@ -367,3 +367,77 @@ fn the_real_exec_path_reports_the_api_servers_refusal() {
     assert!(msg.contains("kind-seclab"), "{msg}");
     assert!(msg.contains("forbidden") || msg.contains("403"), "{msg}");
 }
+
+#[test]
+fn test_live_runs_every_variant_of_a_cluster_lab_on_the_cluster() {
+    // The stand-in controllers run the pods; Pod Security admission is the
+    // fake's. Every variant of pss-scissors is set up, applied, settled
+    // and graded live; the start state fails, the solution passes, each
+    // wrong attempt fails what it must.
+    let (server, sb, kc) = marked();
+    server.simulate_workloads();
+    let junit = sb.dir.path().join("live.xml");
+    let r = run(
+        &sb,
+        &[
+            "test",
+            "--live",
+            "pss-scissors",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &kc,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("runs the cluster tasks live"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains(" 0 failed, 0 skipped"), "{}", r.stdout);
+    // It really ran there: namespaces recreated per variant, admission
+    // trials made, the lab's namespace gone at the end or set up anew.
+    let reqs = server.requests();
+    let deletes = reqs
+        .iter()
+        .filter(|q| q.method == "DELETE" && q.path.ends_with("/namespaces/scissors"))
+        .count();
+    assert!(deletes >= 10, "{deletes} namespace deletions");
+    assert!(
+        reqs.iter()
+            .any(|q| q.method == "POST" && q.param("dryRun").as_deref() == Some("All"))
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("pss-scissors/solution/namespace")
+    );
+    // Reset at the end: the lab is off the cluster, the marker stays.
+    assert!(server.get("Namespace", None, "scissors").is_none());
+    assert!(
+        server
+            .get("ConfigMap", Some("seclab-system"), "seclab-marker")
+            .is_some()
+    );
+}
+
+#[test]
+fn test_live_without_a_cluster_fails_the_cluster_tasks() {
+    let sb = Sandbox::new();
+    let kc = write_kubeconfig(sb.dir.path(), &[("prod", "http://127.0.0.1:9")], "prod");
+    let r = run(&sb, &["test", "--live", "sa-token"], &kc);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("cannot run live (--live): needs seclab's cluster"),
+        "{}",
+        r.stdout
+    );
+    // Without --live they are skipped, with the reason.
+    let r = run(&sb, &["test", "sa-token"], &kc);
+    assert!(
+        r.stdout.contains("skipped sa-token/start/steal-secret"),
+        "{}",
+        r.stdout
+    );
+}

@@ -98,8 +98,34 @@ pub fn test(
             }
         }
     };
-    if !offline {
-        eprintln!("note: no lab cluster is attached; checks that need one are skipped");
+    let any_cluster = labs.iter().any(|l| crate::cluster::is_cluster_lab(l));
+    let (cluster, cluster_why_not) = if offline || !any_cluster {
+        (None, String::new())
+    } else {
+        let st = crate::config::state_dir()?;
+        let known = crate::shell::kube::guard::Known::load(&st)?;
+        match crate::cluster::no_cluster_reason(&ctx.target, &known) {
+            Some(why) => (None, format!("needs seclab's cluster: {why}")),
+            None => {
+                match crate::shell::kube::block_on(crate::cluster::connect_owned(&ctx.target, &st))?
+                {
+                    Ok(o) => {
+                        eprintln!(
+                            "note: cluster {} (id {}) runs the cluster tasks live",
+                            ctx.target.context, o.id
+                        );
+                        (Some(o), String::new())
+                    }
+                    Err(e) => (None, format!("needs seclab's cluster: {e:#}")),
+                }
+            }
+        }
+    };
+    if !offline && any_cluster && cluster.is_none() {
+        eprintln!(
+            "note: {cluster_why_not}; cluster tasks are {}",
+            if live { "failures (--live)" } else { "skipped" }
+        );
     }
     let mode = if offline {
         labtest::Mode::Offline
@@ -108,6 +134,8 @@ pub fn test(
             docker: docker.as_ref(),
             why_not: &why_not,
             required: live,
+            cluster: cluster.as_ref(),
+            cluster_why_not: &cluster_why_not,
         }
     };
     let mut cases = Vec::new();

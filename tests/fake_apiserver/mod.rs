@@ -55,6 +55,7 @@
 mod discovery;
 pub mod fixtures;
 mod http;
+mod kubelet;
 mod psa;
 mod selector;
 pub mod status;
@@ -307,6 +308,12 @@ impl FakeApiServer {
         decide: impl Fn(&Value) -> (bool, String) + Send + Sync + 'static,
     ) {
         self.state().access_review = Arc::new(decide);
+    }
+
+    /// Turns on the stand-in controllers and kubelet (kubelet.rs): Pods
+    /// run, Deployments get a ReplicaSet and a Pod.
+    pub fn simulate_workloads(&self) {
+        self.state().simulate = true;
     }
 
     /// The answer to exec/attach/portforward on an existing pod (a missing pod

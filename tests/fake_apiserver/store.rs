@@ -95,6 +95,10 @@ pub struct State {
     pub overrides: Vec<Override>,
     pub access_review: Arc<AccessReviewFn>,
     pub exec_response: Option<Canned>,
+    /// Whether the stand-in controllers and kubelet run (kubelet.rs).
+    pub simulate: bool,
+    /// Pods the stand-in kubelet started (for their IPs).
+    pub pod_seq: u32,
 }
 
 /// RFC 3339 UTC, seconds precision, as metadata timestamps are written.
@@ -143,7 +147,7 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+pub(super) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
@@ -340,6 +344,8 @@ impl State {
             uid_seed,
             uid_seq: 0,
             ip_seq: 0,
+            simulate: false,
+            pod_seq: 0,
             history: Vec::new(),
             events,
             requests: Vec::new(),
@@ -555,7 +561,11 @@ impl State {
         self.objects
             .insert(Self::key(rt, ns.as_deref(), &name), obj.clone());
         let kind = if old.is_some() { "MODIFIED" } else { "ADDED" };
+        let after = self.simulate.then(|| obj.clone());
         self.emit(kind, rt, obj, old);
+        if let Some(obj) = after {
+            self.simulate_after(rt.kind, &obj);
+        }
     }
 
     // ---- test-facing helpers -------------------------------------------
