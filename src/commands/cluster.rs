@@ -75,6 +75,9 @@ pub fn reset_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
     }
     let (_, student) = load_progress(&st)?;
     let objects = cluster::lab_objects(lab, &student, &ctx.image_map)?;
+    if let Some(w) = cluster::insecure_warning(&cluster::insecure_settings(&objects)) {
+        eprintln!("{w}");
+    }
     let (gone, applied) = kube_shell::block_on(async {
         let owned = cluster::connect_owned(&ctx.target, &st).await?;
         let gone = cluster::teardown(&owned, &lab.spec.id).await?;
