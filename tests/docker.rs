@@ -877,7 +877,7 @@ fn doctor_reports_the_engine_the_images_and_privileged() {
         let all_ok = lines.iter().all(|l| l["ok"] == true);
         assert_eq!(
             out.status.code(),
-            Some(if all_ok { 0 } else { 1 }),
+            Some(i32::from(!all_ok)),
             "{text}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
