@@ -14,6 +14,15 @@
 //! The Docker engine is connected once (at the probe, or at the first
 //! grading that needs it, whichever comes first) and shared: labs with
 //! Docker tasks are graded live, as `seclab check` grades them.
+//!
+//! seclab's cluster: the probe looks for it — no request at all unless a
+//! cluster id is stored for the context (`seclab up` stored it), then one
+//! GET of the marker. Applying a lab (`p`) runs on the worker, like
+//! grading, with the steps of `seclab apply`. While a cluster lab is
+//! watched, its objects on the cluster are polled every 2 s (a list per
+//! kind per lab namespace, from a thread of their own; see
+//! [`cluster_fingerprint`] for what counts as a change) and a settled
+//! change re-grades it like a save does.
 
 use std::collections::VecDeque;
 use std::io::IsTerminal as _;
@@ -25,7 +34,11 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+use kube::api::{Api, DynamicObject, ListParams};
+use serde_json::Value;
+
 use crate::app::{Availability, DemoEvent, Effect, Graded, Model, Msg, update};
+use crate::cluster;
 use crate::config;
 use crate::error::{EXIT_OK, Outcome};
 use crate::grade::{ANSWERS_FILE, Snapshot};
@@ -35,6 +48,8 @@ use crate::session::{
     reveal_hint, start_workspace, workspace_of,
 };
 use crate::shell::docker::ImageMap;
+use crate::shell::kube::guard::{self, Known, Owned};
+use crate::shell::kube::{self as kube_shell, Cluster, ClusterError, Target, read, resources};
 use crate::shell::watch;
 
 /// How often the spinner moves while work is in flight.
@@ -142,6 +157,7 @@ async fn main_loop(
     let (work_tx, work_rx) = unbounded_channel::<Effect>();
     tokio::spawn(worker(work_rx, tx.clone(), Arc::clone(&shell)));
     let mut _watcher: Option<watch::Watcher> = None;
+    let mut _cluster_watcher: Option<watch::Watcher> = None;
     let size = terminal.size()?;
     let mut pending: VecDeque<Msg> = VecDeque::from([Msg::Resize(size.width, size.height)]);
     let mut effects = vec![Effect::Probe];
@@ -161,6 +177,10 @@ async fn main_loop(
                             }),
                         }
                     }
+                }
+                Effect::WatchCluster { lab } => {
+                    // Dropping the old one stops its polling.
+                    _cluster_watcher = lab.map(|lab| start_cluster_watch(&lab, &tx));
                 }
                 Effect::Probe => {
                     let (shell, tx) = (Arc::clone(&shell), tx.clone());
@@ -217,6 +237,151 @@ fn start_watch(m: &Model, lab: &str, tx: &UnboundedSender<Msg>) -> anyhow::Resul
     };
     // File events where they work; polling where they cannot be set up.
     make(poll).or_else(|_| make(true))
+}
+
+/// The kinds the cluster watch lists in each of a lab's namespaces.
+const WATCHED: &[(&str, &str)] = &[
+    ("v1", "Pod"),
+    ("apps/v1", "Deployment"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("v1", "ServiceAccount"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+];
+
+/// The lab's namespaces and their objects of the [`WATCHED`] kinds, as
+/// JSON (GETs only).
+async fn watched_objects(c: &Cluster, lab: &str) -> Result<Vec<Value>, ClusterError> {
+    let mut out = Vec::new();
+    for ns in read::lab_namespaces(c, lab).await? {
+        let name = read::name_of(&ns).to_string();
+        out.push(ns.value);
+        for (version, kind) in WATCHED {
+            let Some(res) = resources::builtin(version, kind) else {
+                continue;
+            };
+            let api: Api<DynamicObject> = Api::namespaced_with(c.client(), &name, &res.api);
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| c.error(e))?;
+            for o in list.items {
+                let mut v = serde_json::to_value(o).unwrap_or(Value::Null);
+                // List items may come without their kind.
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("kind".into(), Value::String((*kind).to_string()));
+                }
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the cluster watch compares between looks, one entry per object
+/// (sorted): kind, namespace, name, uid, labels, annotations, the object's
+/// content without `status` — and of the status only what grading reads
+/// (a pod's phase, its containers' readiness and restarts; a Deployment's
+/// replica counts and conditions). `resourceVersion`, `managedFields`,
+/// timestamps and the rest of `status` are left out: they move without
+/// anything a check sees changing.
+pub fn cluster_fingerprint(objects: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let mut body = o.clone();
+            let mut status = Value::Null;
+            if let Some(m) = body.as_object_mut() {
+                status = m.remove("status").unwrap_or(Value::Null);
+                m.remove("metadata");
+            }
+            let meta = o.get("metadata").cloned().unwrap_or(Value::Null);
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            let status = match kind {
+                "Pod" => serde_json::json!({
+                    "phase": status.get("phase"),
+                    "containers": status
+                        .get("containerStatuses")
+                        .and_then(Value::as_array)
+                        .map(|cs| cs.iter().map(|c| serde_json::json!({
+                            "name": c.get("name"),
+                            "ready": c.get("ready"),
+                            "restarts": c.get("restartCount"),
+                        })).collect::<Vec<_>>()),
+                }),
+                "Deployment" => serde_json::json!({
+                    "replicas": status.get("replicas"),
+                    "ready": status.get("readyReplicas"),
+                    "updated": status.get("updatedReplicas"),
+                    "conditions": status
+                        .get("conditions")
+                        .and_then(Value::as_array)
+                        .map(|cs| cs.iter().map(|c| serde_json::json!({
+                            "type": c.get("type"),
+                            "status": c.get("status"),
+                            "reason": c.get("reason"),
+                        })).collect::<Vec<_>>()),
+                }),
+                _ => Value::Null,
+            };
+            serde_json::json!({
+                "kind": kind,
+                "namespace": meta.get("namespace"),
+                "name": meta.get("name"),
+                "uid": meta.get("uid"),
+                "deleting": meta.get("deletionTimestamp").is_some(),
+                "labels": meta.get("labels"),
+                "annotations": meta.get("annotations"),
+                "body": body,
+                "status": status,
+            })
+        })
+        .collect();
+    let key = |v: &Value| {
+        ["kind", "namespace", "name"]
+            .map(|k| v.get(k).and_then(Value::as_str).unwrap_or("").to_string())
+    };
+    out.sort_by_key(key);
+    out
+}
+
+/// Polls `lab`'s objects on seclab's cluster every [`watch::CLUSTER_POLL`]
+/// and posts [`Msg::ClusterChanged`] for each settled change. It connects
+/// through the guard (no request unless a cluster id is stored for the
+/// context; the marker checked) and keeps the connection until a look
+/// fails, then connects anew.
+fn start_cluster_watch(lab: &str, tx: &UnboundedSender<Msg>) -> watch::Watcher {
+    let target = Target::new(None);
+    let mut conn: Option<Owned> = None;
+    let id = lab.to_string();
+    let look = move || {
+        let mut once = || -> anyhow::Result<Vec<Value>> {
+            let owned = match conn.take() {
+                Some(o) => o,
+                None => {
+                    let st = config::state_dir()?;
+                    kube_shell::block_on(cluster::connect_owned(&target, &st))??
+                }
+            };
+            let objects = kube_shell::block_on(watched_objects(owned.cluster(), &id))??;
+            conn = Some(owned);
+            Ok(objects)
+        };
+        once()
+            .map(|o| cluster_fingerprint(&o))
+            .map_err(|e| format!("{e:#}"))
+    };
+    let (tx, lab) = (tx.clone(), lab.to_string());
+    watch::poll(watch::CLUSTER_POLL, look, move |event| {
+        let msg = match event {
+            Ok(()) => Msg::ClusterChanged { lab: lab.clone() },
+            Err(error) => Msg::ClusterWatchFailed {
+                lab: lab.clone(),
+                error,
+            },
+        };
+        let _ = tx.send(msg);
+    })
 }
 
 /// Performs effects one at a time, off the loop, and posts their results.
@@ -284,20 +449,73 @@ fn failed(effect: &Effect, error: String) -> Option<Msg> {
             lab,
             outcome: Err(error),
         },
-        Effect::Watch { .. } | Effect::Quit => return None,
+        Effect::Apply { lab } => Msg::Applied {
+            lab,
+            outcome: Err(error),
+        },
+        Effect::Watch { .. } | Effect::WatchCluster { .. } | Effect::Quit => return None,
     })
 }
 
 /// What the machine offers. Docker: an engine seclab can connect to (its
-/// version read), else why not. A live cluster: not yet — cluster checks
-/// say they are skipped.
+/// version read), else why not. seclab's cluster for the context
+/// (`kind-seclab`, or `SECLAB_CONTEXT`): see [`probe_cluster`].
 pub fn probe(shell: &Shell) -> Availability {
     let docker = shell.docker();
+    let target = Target::new(None);
+    let cluster = probe_cluster(&target);
     Availability {
         docker: docker.is_ok(),
         docker_problem: docker.err(),
-        cluster: false,
+        cluster: cluster.is_ok(),
+        cluster_problem: cluster.err(),
+        cluster_context: Some(target.context),
     }
+}
+
+/// Whether seclab's cluster is at hand on `target`: a cluster id stored
+/// for its context in the state dir — else no request is sent and the
+/// error says why — and the cluster's marker holding it (one GET).
+pub fn probe_cluster(target: &Target) -> Result<(), String> {
+    let show = |e: anyhow::Error| format!("{e:#}");
+    let st = config::state_dir().map_err(show)?;
+    let known = Known::load(&st).map_err(show)?;
+    if let Some(why) = cluster::no_cluster_reason(target, &known) {
+        return Err(why);
+    }
+    kube_shell::block_on(async {
+        let c = Cluster::connect(target).await?;
+        guard::own(c, &known).await.map(|_| ())
+    })
+    .map_err(show)?
+    .map_err(|e| e.to_string())
+}
+
+/// Applies the lab's workspace to seclab's cluster, as `seclab apply`
+/// does: the workspace's manifests (a malformed one stops it, naming
+/// `path:line:col`), images mapped, into the lab's namespaces only, through
+/// the guard (no request without a stored cluster id; the marker checked).
+fn apply_lab(shell: &Shell, lab: &str) -> anyhow::Result<cluster::Applied> {
+    let l = shell.catalog.get(lab)?;
+    if !cluster::is_cluster_lab(l) {
+        anyhow::bail!("{lab} has no cluster part: nothing to apply");
+    }
+    let st = config::state_dir()?;
+    let (_, student) = load_progress(&st)?;
+    let ws = crate::shell::files::read_workspace(&workspace(lab)?)?;
+    let mut snap = Snapshot::from_files(&ws);
+    if let Some(e) = snap.manifest_problems().next() {
+        return Err(e.clone().into());
+    }
+    for o in &mut snap.objects {
+        cluster::map_images(&mut o.value, &shell.image_map);
+    }
+    let objects = cluster::lab_objects(l, &student, &shell.image_map)?;
+    let target = Target::new(None);
+    kube_shell::block_on(async {
+        let owned = cluster::connect_owned(&target, &st).await?;
+        cluster::apply_workspace(&owned, l, &objects, &snap.objects).await
+    })?
 }
 
 /// Runs a task's demo, posting each line and then its end.
@@ -487,8 +705,81 @@ pub fn perform(shell: &Shell, effect: &Effect) -> anyhow::Result<Msg> {
                 )),
             }
         }
-        Effect::Watch { .. } | Effect::Quit | Effect::Demo { .. } => {
+        Effect::Apply { lab } => Msg::Applied {
+            lab: lab.clone(),
+            outcome: Ok(apply_lab(shell, lab)?),
+        },
+        Effect::Watch { .. } | Effect::WatchCluster { .. } | Effect::Quit | Effect::Demo { .. } => {
             anyhow::bail!("{effect:?} is performed by the loop, not the worker")
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::cluster_fingerprint;
+
+    fn pod(version: &str, ready: bool, restarts: u64) -> serde_json::Value {
+        json!({
+            "kind": "Pod",
+            "metadata": {"name": "web-1", "namespace": "scissors", "uid": "u1",
+                         "resourceVersion": version, "labels": {"app": "web"}},
+            "spec": {"hostPID": true, "containers": [{"name": "web", "image": "nginx"}]},
+            "status": {"phase": "Running", "startTime": format!("t{version}"),
+                       "conditions": [{"type": "Ready", "lastProbeTime": version}],
+                       "containerStatuses": [{"name": "web", "ready": ready,
+                                              "restartCount": restarts}]},
+        })
+    }
+
+    fn policy(name: &str, ingress: bool) -> serde_json::Value {
+        let spec = if ingress {
+            json!({"podSelector": {}, "policyTypes": ["Ingress"]})
+        } else {
+            json!({"podSelector": {}, "policyTypes": ["Egress"]})
+        };
+        json!({"kind": "NetworkPolicy",
+               "metadata": {"name": name, "namespace": "three-pods", "resourceVersion": "1"},
+               "spec": spec})
+    }
+
+    #[test]
+    fn the_cluster_fingerprint_moves_with_what_checks_see_only() {
+        let base = cluster_fingerprint(&[pod("1", true, 0), policy("deny", true)]);
+        // Bookkeeping moves: no change.
+        assert_eq!(
+            cluster_fingerprint(&[pod("2", true, 0), policy("deny", true)]),
+            base
+        );
+        // The order of the lists does not matter.
+        assert_eq!(
+            cluster_fingerprint(&[policy("deny", true), pod("1", true, 0)]),
+            base
+        );
+        // Readiness, restarts, a spec, a new or a gone object: changes.
+        for other in [
+            vec![pod("1", false, 0), policy("deny", true)],
+            vec![pod("1", true, 1), policy("deny", true)],
+            vec![pod("1", true, 0), policy("deny", false)],
+            vec![
+                pod("1", true, 0),
+                policy("deny", true),
+                policy("allow", true),
+            ],
+            vec![pod("1", true, 0)],
+        ] {
+            assert_ne!(cluster_fingerprint(&other), base, "{other:?}");
+        }
+        // A namespace's labels (Pod Security levels) count.
+        let ns = |level: &str| {
+            json!({"kind": "Namespace", "metadata": {"name": "scissors",
+                   "labels": {"pod-security.kubernetes.io/enforce": level}}})
+        };
+        assert_ne!(
+            cluster_fingerprint(&[ns("privileged")]),
+            cluster_fingerprint(&[ns("restricted")])
+        );
+    }
 }

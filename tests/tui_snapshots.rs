@@ -381,6 +381,7 @@ fn demo_window_streaming() {
             docker: true,
             docker_problem: None,
             cluster: false,
+            ..Availability::default()
         }),
     );
     open(&mut m, "container-privileges", 0);
@@ -405,4 +406,60 @@ fn demo_window_streaming() {
         );
     }
     insta::assert_snapshot!(render(&m));
+}
+
+/// seclab's cluster at hand: the status bar names its context, and a
+/// cluster lab's task offers `p apply` among the keys.
+#[test]
+fn status_bar_with_the_cluster_at_hand() {
+    use seclab::app::Availability;
+    let mut m = started();
+    update(
+        &mut m,
+        Msg::Probed(Availability {
+            cluster: true,
+            cluster_context: Some("kind-seclab".into()),
+            ..Availability::default()
+        }),
+    );
+    open(&mut m, "pss-scissors", 0);
+    let screen = render(&m);
+    let rows = rows(&screen);
+    let status = &rows[rows.len() - 2];
+    assert!(
+        status.starts_with(" offline ✓ docker ✗ cluster kind-seclab ✓ │ watch off"),
+        "{screen}"
+    );
+    assert!(rows[rows.len() - 1].contains("p apply"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// No cluster: `cluster ✗`, and a task that needs it says why in the
+/// verdict pane (here: no cluster id stored, so nothing was sent).
+#[test]
+fn task_needing_the_cluster_says_why() {
+    use seclab::app::Availability;
+    let mut m = started();
+    update(
+        &mut m,
+        Msg::Probed(Availability {
+            cluster_problem: Some(
+                "no seclab cluster: run `seclab up` to create the kind cluster (nothing was sent to any cluster)".into(),
+            ),
+            cluster_context: Some("kind-seclab".into()),
+            ..Availability::default()
+        }),
+    );
+    open(&mut m, "tiny", 1);
+    let screen = render(&m);
+    assert!(screen.contains("cluster ✗"), "{screen}");
+    assert!(
+        screen.contains("◆ needs cluster: no seclab cluster: run"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("p apply"),
+        "tiny has no cluster part: {screen}"
+    );
+    insta::assert_snapshot!(screen);
 }

@@ -5,7 +5,7 @@
 mod tui_support;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use seclab::app::{Effect, Msg, Overlay, Pane, Screen, TaskBadge, update};
+use seclab::app::{Availability, Effect, Msg, Overlay, Pane, Screen, TaskBadge, update};
 use seclab::progress::Progress;
 use tui_support::{WORKSPACE, ch, ctrl, graded, key, model, open, started, task_row};
 
@@ -449,10 +449,11 @@ fn tasks_needing_a_cluster_say_so_until_one_is_at_hand() {
     assert_eq!(m.badge(&lab, &lab.spec.tasks[0]), TaskBadge::NotTried);
     update(
         &mut m,
-        Msg::Probed(seclab::app::Availability {
+        Msg::Probed(Availability {
             docker: true,
             docker_problem: None,
             cluster: true,
+            ..Availability::default()
         }),
     );
     assert_eq!(m.badge(&lab, &lab.spec.tasks[1]), TaskBadge::NotTried);
@@ -638,6 +639,7 @@ mod demo {
                     "cannot reach the engine at /var/run/docker.sock; start Docker".into()
                 }),
                 cluster: false,
+                ..Availability::default()
             }),
         );
     }
@@ -789,6 +791,7 @@ mod scan {
                 docker: true,
                 docker_problem: None,
                 cluster: false,
+                ..Availability::default()
             }),
         );
     }
@@ -903,5 +906,331 @@ fn report_questions_read_their_text_from_the_workspace_report() {
             assert_eq!(q.prompt, "Which package carries CVE-2023-45853?");
         }
         other => panic!("no form: {other:?}"),
+    }
+}
+
+/// seclab's cluster in the TUI: the probe's answer, `p` (apply), and the
+/// cluster watch that goes with `w` on a cluster lab.
+mod cluster {
+    use super::*;
+    use seclab::cluster::Applied;
+
+    const CLUSTER_LAB: &str = "pss-scissors";
+    const NO_ID: &str = "no seclab cluster: run `seclab up` to create the kind cluster (nothing was sent to any cluster)";
+
+    fn at_hand() -> Availability {
+        Availability {
+            cluster: true,
+            cluster_context: Some("kind-seclab".into()),
+            ..Availability::default()
+        }
+    }
+
+    fn none_stored() -> Availability {
+        Availability {
+            cluster_problem: Some(NO_ID.into()),
+            cluster_context: Some("kind-seclab".into()),
+            ..Availability::default()
+        }
+    }
+
+    fn tasks_of(m: &seclab::app::Model, lab: &str) -> Vec<String> {
+        m.catalog
+            .get(lab)
+            .expect("lab")
+            .spec
+            .tasks
+            .iter()
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
+    fn grade_all(m: &seclab::app::Model, lab: &str) -> Effect {
+        Effect::Grade {
+            lab: lab.into(),
+            tasks: tasks_of(m, lab),
+        }
+    }
+
+    fn watch_cluster(lab: Option<&str>) -> Effect {
+        Effect::WatchCluster {
+            lab: lab.map(str::to_string),
+        }
+    }
+
+    fn notice(m: &seclab::app::Model) -> (bool, String) {
+        let n = m.notice.as_ref().expect("a notice");
+        (n.error, n.text.clone())
+    }
+
+    #[test]
+    fn the_probe_result_sets_what_the_cluster_offers() {
+        let mut m = model();
+        let lab = m.catalog.get("tiny").expect("tiny").clone();
+        assert_eq!(update(&mut m, Msg::Probed(none_stored())), vec![]);
+        assert_eq!(m.available, none_stored());
+        assert_eq!(m.badge(&lab, &lab.spec.tasks[1]), TaskBadge::NeedsCluster);
+        assert_eq!(m.available.cluster_why(), NO_ID);
+        assert_eq!(update(&mut m, Msg::Probed(at_hand())), vec![]);
+        assert_eq!(m.available, at_hand());
+        assert_eq!(m.badge(&lab, &lab.spec.tasks[1]), TaskBadge::NotTried);
+    }
+
+    #[test]
+    fn p_applies_a_started_cluster_lab_when_the_cluster_is_at_hand() {
+        let mut m = started();
+        update(&mut m, Msg::Probed(at_hand()));
+        open(&mut m, CLUSTER_LAB, 0);
+        assert_eq!(
+            update(&mut m, ch('p')),
+            vec![Effect::Apply {
+                lab: CLUSTER_LAB.into()
+            }]
+        );
+        assert!(m.animating(), "the spinner runs while it applies");
+        let applied = Applied {
+            applied: vec![
+                "Deployment scissors/web".into(),
+                "Namespace scissors".into(),
+            ],
+            skipped: vec!["Pod default/stray: namespace default is not one of the lab's".into()],
+        };
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::Applied {
+                    lab: CLUSTER_LAB.into(),
+                    outcome: Ok(applied),
+                }
+            ),
+            vec![]
+        );
+        assert!(!m.animating());
+        let (error, text) = notice(&m);
+        assert!(error, "an object was not applied: {text}");
+        assert!(
+            text.contains(
+                "applied 2 object(s) to kind-seclab (Deployment scissors/web, Namespace scissors)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("not applied: Pod default/stray: namespace default"),
+            "{text}"
+        );
+        // All applied: no error; a failure says what went wrong.
+        update(&mut m, ch('p'));
+        update(
+            &mut m,
+            Msg::Applied {
+                lab: CLUSTER_LAB.into(),
+                outcome: Ok(Applied {
+                    applied: vec!["Namespace scissors".into()],
+                    skipped: vec![],
+                }),
+            },
+        );
+        assert!(!notice(&m).0, "{:?}", m.notice);
+        update(&mut m, ch('p'));
+        update(
+            &mut m,
+            Msg::Applied {
+                lab: CLUSTER_LAB.into(),
+                outcome: Err("deploy.yaml:3:1: bad indentation".into()),
+            },
+        );
+        let (error, text) = notice(&m);
+        assert!(error && text.contains("deploy.yaml:3:1"), "{text}");
+        assert!(!m.animating());
+    }
+
+    #[test]
+    fn p_without_a_cluster_says_why_and_asks_for_nothing() {
+        let mut m = started();
+        open(&mut m, CLUSTER_LAB, 0);
+        // Before the probe has said.
+        assert_eq!(update(&mut m, ch('p')), vec![]);
+        let (error, text) = notice(&m);
+        assert!(error && text.contains("not looked"), "{text}");
+        update(&mut m, Msg::Probed(none_stored()));
+        assert_eq!(update(&mut m, ch('p')), vec![]);
+        let (error, text) = notice(&m);
+        assert!(error, "{text}");
+        assert!(text.contains(&format!("applying {CLUSTER_LAB}")), "{text}");
+        assert!(text.ends_with(NO_ID), "{text}");
+        assert!(!m.animating());
+    }
+
+    #[test]
+    fn p_needs_a_cluster_lab_that_is_started() {
+        let mut m = started();
+        update(&mut m, Msg::Probed(at_hand()));
+        // principles has no manifests to apply.
+        assert_eq!(update(&mut m, ch('p')), vec![]);
+        assert!(notice(&m).1.contains("no cluster part"), "{:?}", m.notice);
+        let mut m = model();
+        update(&mut m, Msg::Probed(at_hand()));
+        open(&mut m, CLUSTER_LAB, 0);
+        assert_eq!(update(&mut m, ch('p')), vec![]);
+        assert!(notice(&m).1.contains("press s"), "{:?}", m.notice);
+    }
+
+    #[test]
+    fn watching_a_cluster_lab_watches_its_objects_while_the_cluster_is_at_hand() {
+        let mut m = started();
+        open(&mut m, CLUSTER_LAB, 0);
+        let all = grade_all(&m, CLUSTER_LAB);
+        // No cluster (yet): the workspace only.
+        update(&mut m, Msg::Probed(none_stored()));
+        assert_eq!(
+            update(&mut m, ch('w')),
+            vec![
+                Effect::Watch {
+                    lab: Some(CLUSTER_LAB.into())
+                },
+                all.clone()
+            ]
+        );
+        assert_eq!(m.cluster_watching, None);
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::ClusterChanged {
+                    lab: CLUSTER_LAB.into()
+                }
+            ),
+            vec![],
+            "not watched: no grading"
+        );
+        let graded_msg = graded(&m, CLUSTER_LAB, &[], &[]);
+        update(&mut m, graded_msg);
+        m.running.clear();
+        // The probe finds the cluster: the watch of its objects starts.
+        assert_eq!(
+            update(&mut m, Msg::Probed(at_hand())),
+            vec![watch_cluster(Some(CLUSTER_LAB))]
+        );
+        assert_eq!(m.cluster_watching.as_deref(), Some(CLUSTER_LAB));
+        // A change re-grades the lab, like a save; another lab's does not.
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::ClusterChanged {
+                    lab: CLUSTER_LAB.into()
+                }
+            ),
+            vec![all.clone()]
+        );
+        assert!(notice(&m).1.contains("changed on the cluster"));
+        m.running.clear();
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::ClusterChanged {
+                    lab: "sa-token".into()
+                }
+            ),
+            vec![]
+        );
+        // A failed look says so and keeps watching.
+        update(
+            &mut m,
+            Msg::ClusterWatchFailed {
+                lab: CLUSTER_LAB.into(),
+                error: "the API server does not answer".into(),
+            },
+        );
+        assert!(notice(&m).1.contains("does not answer"));
+        assert_eq!(m.cluster_watching.as_deref(), Some(CLUSTER_LAB));
+        // The cluster goes away: the watch of it stops, the workspace's stays.
+        assert_eq!(
+            update(&mut m, Msg::Probed(none_stored())),
+            vec![watch_cluster(None)]
+        );
+        assert_eq!(m.watching.as_deref(), Some(CLUSTER_LAB));
+        update(&mut m, Msg::Probed(at_hand()));
+        // `w` off stops both.
+        assert_eq!(
+            update(&mut m, ch('w')),
+            vec![Effect::Watch { lab: None }, watch_cluster(None)]
+        );
+        assert_eq!(m.cluster_watching, None);
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::ClusterChanged {
+                    lab: CLUSTER_LAB.into()
+                }
+            ),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn w_on_a_cluster_lab_starts_both_watches_and_leaving_it_stops_the_clusters() {
+        let mut m = started();
+        update(&mut m, Msg::Probed(at_hand()));
+        open(&mut m, CLUSTER_LAB, 0);
+        let all = grade_all(&m, CLUSTER_LAB);
+        assert_eq!(
+            update(&mut m, ch('w')),
+            vec![
+                Effect::Watch {
+                    lab: Some(CLUSTER_LAB.into())
+                },
+                watch_cluster(Some(CLUSTER_LAB)),
+                all
+            ]
+        );
+        assert!(notice(&m).1.contains("kind-seclab"), "{:?}", m.notice);
+        // Watching another lab (one without a cluster part) leaves this one.
+        update(&mut m, key(KeyCode::Esc));
+        m.cursor = 0;
+        let effects = update(&mut m, ch('w'));
+        assert_eq!(
+            effects[..2],
+            [
+                Effect::Watch {
+                    lab: Some(LAB.into())
+                },
+                watch_cluster(None)
+            ]
+        );
+        assert_eq!(m.cluster_watching, None);
+        // A workspace watch that fails takes the cluster watch with it.
+        open(&mut m, CLUSTER_LAB, 0);
+        update(&mut m, ch('w'));
+        assert_eq!(m.cluster_watching.as_deref(), Some(CLUSTER_LAB));
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::WatchFailed {
+                    lab: CLUSTER_LAB.into(),
+                    error: "inotify limit".into(),
+                }
+            ),
+            vec![watch_cluster(None)]
+        );
+    }
+
+    #[test]
+    fn changes_during_a_grading_regrade_once_after_it() {
+        let mut m = started();
+        update(&mut m, Msg::Probed(at_hand()));
+        open(&mut m, CLUSTER_LAB, 0);
+        let all = grade_all(&m, CLUSTER_LAB);
+        update(&mut m, ch('w'));
+        let changed = || Msg::ClusterChanged {
+            lab: CLUSTER_LAB.into(),
+        };
+        // The grading `w` asked for is in flight: changes wait for it.
+        assert_eq!(update(&mut m, changed()), vec![]);
+        assert_eq!(update(&mut m, changed()), vec![]);
+        let tasks = tasks_of(&m, CLUSTER_LAB);
+        let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
+        let done = graded(&m, CLUSTER_LAB, &tasks, &[]);
+        assert_eq!(update(&mut m, done.clone()), vec![all], "one more, not two");
+        assert_eq!(update(&mut m, done), vec![]);
+        assert!(!m.animating());
     }
 }

@@ -47,6 +47,8 @@ pub enum Action {
     Demo,
     /// Scan the lab's image with trivy into `report.json`.
     Scan,
+    /// Apply the workspace's manifests to seclab's cluster (cluster labs).
+    Apply,
     /// Show or hide the key table.
     Help,
     /// Leave.
@@ -193,6 +195,12 @@ pub const BINDINGS: &[Binding] = &[
         &[c('t')],
         Action::Scan,
         "trivy: scan into report.json",
+    ),
+    b(
+        Main,
+        &[c('p')],
+        Action::Apply,
+        "apply: workspace to cluster",
     ),
     b(Main, &[c('?')], Action::Help, "these keys"),
     b(Main, &[c('q')], Action::Quit, "quit"),

@@ -37,21 +37,49 @@ pub struct Availability {
     /// Why no engine answers, when none does (the connect error, with the
     /// fix); `None` before the probe or when one answers.
     pub docker_problem: Option<String>,
-    /// The lab's cluster can be graded live.
+    /// seclab's cluster is at hand: a cluster id is stored for the context
+    /// and the cluster's marker holds it (one GET). Cluster labs are then
+    /// graded live, applied with `p`, and watched with `w`.
     pub cluster: bool,
+    /// Why there is no cluster, when there is none (no id stored: nothing
+    /// was sent; or the marker GET failed or did not match); `None` before
+    /// the probe or when there is one.
+    pub cluster_problem: Option<String>,
+    /// The context the probe looked at (`kind-seclab`, or
+    /// `SECLAB_CONTEXT`); `None` before the probe.
+    pub cluster_context: Option<String>,
 }
 
 impl Availability {
     /// The notice for `what` (`the demo`, `the scan`) when no Docker engine
     /// answers: why not, with the fix, once the probe has said.
     pub fn docker_needed(&self, what: &str) -> Notice {
-        let why = self
-            .docker_problem
-            .as_deref()
-            .unwrap_or("no Docker engine answered yet");
         Notice {
             error: true,
-            text: format!("{what} needs a Docker engine: {why}"),
+            text: format!("{what} needs a Docker engine: {}", self.docker_why()),
+        }
+    }
+
+    /// Why no Docker engine answers, once the probe has said.
+    pub fn docker_why(&self) -> &str {
+        self.docker_problem
+            .as_deref()
+            .unwrap_or("no Docker engine answered yet")
+    }
+
+    /// Why no cluster is at hand, once the probe has said.
+    pub fn cluster_why(&self) -> &str {
+        self.cluster_problem
+            .as_deref()
+            .unwrap_or("seclab has not looked for its cluster yet")
+    }
+
+    /// The notice for `what` (`applying`) when no cluster is at hand: why
+    /// not, with the fix.
+    pub fn cluster_needed(&self, what: &str) -> Notice {
+        Notice {
+            error: true,
+            text: format!("{what} needs seclab's cluster: {}", self.cluster_why()),
         }
     }
 }
@@ -284,6 +312,28 @@ pub enum Msg {
         /// The lab whose workspace changed.
         lab: String,
     },
+    /// The watched cluster lab's objects changed on the cluster (polled,
+    /// debounced: reported once they held still).
+    ClusterChanged {
+        /// The lab.
+        lab: String,
+    },
+    /// The cluster watch could not look at the cluster this time (it keeps
+    /// trying).
+    ClusterWatchFailed {
+        /// The lab.
+        lab: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// Applying a lab's workspace to the cluster ended.
+    Applied {
+        /// The lab.
+        lab: String,
+        /// What was applied and what not (with reasons), or what went
+        /// wrong.
+        outcome: Result<crate::cluster::Applied, String>,
+    },
     /// A trivy scan of the lab's image ended.
     Scanned {
         /// The lab.
@@ -375,6 +425,18 @@ pub enum Effect {
         /// The lab.
         lab: Option<String>,
     },
+    /// Apply the lab's workspace (its manifests, images mapped) into the
+    /// lab's namespaces on seclab's cluster, as `seclab apply` does.
+    Apply {
+        /// The lab.
+        lab: String,
+    },
+    /// Watch this cluster lab's objects on seclab's cluster, reporting
+    /// changes as [`Msg::ClusterChanged`] (`None`: stop watching).
+    WatchCluster {
+        /// The lab.
+        lab: Option<String>,
+    },
     /// Leave.
     Quit,
 }
@@ -423,6 +485,13 @@ pub struct Model {
     pub busy: u32,
     /// The lab whose workspace is watched.
     pub watching: Option<String>,
+    /// The lab whose objects on the cluster are watched: the watched lab,
+    /// when it is a cluster lab and the cluster is at hand.
+    pub cluster_watching: Option<String>,
+    /// Labs whose objects changed on the cluster while they were being
+    /// graded: graded once more when that grading ends (one re-grade
+    /// however many changes came meanwhile).
+    pub regrade: BTreeSet<String>,
     /// The window over the screen, if any.
     pub overlay: Option<Overlay>,
     /// The last demo started this session (shown by [`Overlay::Demo`]).
@@ -458,6 +527,8 @@ impl Model {
             running: BTreeSet::new(),
             busy: 0,
             watching: None,
+            cluster_watching: None,
+            regrade: BTreeSet::new(),
             overlay: None,
             demo: None,
             notice: None,
@@ -520,6 +591,16 @@ impl Model {
             .get(lab)
             .and_then(|l| l.workspace.clone())
             .unwrap_or_else(|| PathBuf::from("seclab").join(lab))
+    }
+
+    /// Whether lab `id` has a cluster part (Kubernetes manifests that
+    /// `seclab apply` and `p` put on the cluster).
+    pub fn is_cluster_lab(&self, id: &str) -> bool {
+        self.catalog
+            .labs
+            .iter()
+            .find(|l| l.spec.id == id)
+            .is_some_and(crate::cluster::is_cluster_lab)
     }
 
     /// Whether a lab was started (its workspace recorded in progress).

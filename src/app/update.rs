@@ -31,9 +31,10 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Probed(a) => {
             m.available = a;
-            Vec::new()
+            sync_cluster_watch(m)
         }
         Msg::Graded { lab, outcome } => {
+            let again = m.regrade.remove(&lab);
             match outcome {
                 Ok(g) => {
                     for r in &g.results {
@@ -51,13 +52,19 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
                         m.results.insert((lab.clone(), r.task.clone()), r);
                     }
                     m.progress = g.progress;
-                    m.answers.insert(lab, g.answers);
+                    m.answers.insert(lab.clone(), g.answers);
                     m.notice = Some(Notice { error: false, text });
                 }
                 Err(e) => {
                     m.running.retain(|(l, _)| *l != lab);
                     m.notice = Some(error(e));
                 }
+            }
+            // The cluster changed while this grading ran: once more, on
+            // what is there now.
+            if again && m.cluster_watching.as_deref() == Some(lab.as_str()) {
+                let tasks = all_tasks(m, &lab);
+                return grade(m, &lab, tasks);
             }
             Vec::new()
         }
@@ -169,6 +176,38 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
             let tasks = all_tasks(m, &lab);
             grade(m, &lab, tasks)
         }
+        Msg::ClusterChanged { lab } => {
+            if m.cluster_watching.as_deref() != Some(lab.as_str()) {
+                return Vec::new();
+            }
+            if m.running.iter().any(|(l, _)| *l == lab) {
+                // Graded again when the grading in flight ends.
+                m.notice = Some(info(format!(
+                    "{lab} changed on the cluster: checking it again after this check"
+                )));
+                m.regrade.insert(lab);
+                return Vec::new();
+            }
+            m.notice = Some(info(format!("{lab} changed on the cluster: checking it")));
+            let tasks = all_tasks(m, &lab);
+            grade(m, &lab, tasks)
+        }
+        Msg::ClusterWatchFailed { lab, error: e } => {
+            if m.cluster_watching.as_deref() == Some(lab.as_str()) {
+                m.notice = Some(error(format!(
+                    "the cluster watch of {lab} could not look: {e} (it tries again)"
+                )));
+            }
+            Vec::new()
+        }
+        Msg::Applied { lab, outcome } => {
+            done(m);
+            m.notice = Some(match outcome {
+                Ok(a) => applied_notice(m, &lab, &a),
+                Err(e) => error(format!("{lab}: applying failed: {e}")),
+            });
+            Vec::new()
+        }
         Msg::Demo { lab, task, event } => super::demo::on_event(m, &lab, &task, event),
         Msg::Scanned { lab, outcome } => {
             done(m);
@@ -183,7 +222,7 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.watching = None;
             }
             m.notice = Some(error(format!("watch is off: {e}")));
-            Vec::new()
+            sync_cluster_watch(m)
         }
     }
 }
@@ -215,6 +254,59 @@ fn all_tasks(m: &Model, lab: &str) -> Vec<String> {
         .find(|l| l.spec.id == lab)
         .map(|l| l.spec.tasks.iter().map(|t| t.id.clone()).collect())
         .unwrap_or_default()
+}
+
+/// Starts, moves or stops the cluster watch so that it watches the
+/// watched lab exactly when that is a cluster lab and the cluster is at
+/// hand (never otherwise: without a stored cluster id nothing is sent).
+fn sync_cluster_watch(m: &mut Model) -> Vec<Effect> {
+    let want = m
+        .watching
+        .clone()
+        .filter(|l| m.available.cluster && m.is_cluster_lab(l));
+    if want == m.cluster_watching {
+        return Vec::new();
+    }
+    if let Some(old) = &m.cluster_watching {
+        m.regrade.remove(old);
+    }
+    m.cluster_watching.clone_from(&want);
+    vec![Effect::WatchCluster { lab: want }]
+}
+
+/// The notice after applying: how many objects went where, and each one
+/// that did not, with the reason (an error when any did not).
+fn applied_notice(m: &Model, lab: &str, a: &crate::cluster::Applied) -> Notice {
+    let context = m
+        .available
+        .cluster_context
+        .as_deref()
+        .unwrap_or("the cluster");
+    let mut parts = vec![if a.applied.is_empty() {
+        format!("{lab}: applied nothing to {context}")
+    } else {
+        format!(
+            "{lab}: applied {} object(s) to {context} ({})",
+            a.applied.len(),
+            a.applied.join(", ")
+        )
+    }];
+    if !a.skipped.is_empty() {
+        parts.push(format!("not applied: {}", a.skipped.join("; ")));
+    }
+    parts.push(if m.cluster_watching.as_deref() == Some(lab) {
+        "the watch re-checks it once the cluster settles".to_string()
+    } else {
+        format!(
+            "{} checks it",
+            super::keymap::key_for(Context::Main, Action::Check)
+        )
+    });
+    let text = parts.join("; ");
+    Notice {
+        error: !a.skipped.is_empty(),
+        text,
+    }
 }
 
 /// Marks tasks running and asks for their grading.
@@ -478,7 +570,9 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             if m.watching.as_deref() == Some(lab.as_str()) {
                 m.watching = None;
                 m.notice = Some(info("watch off".into()));
-                return vec![Effect::Watch { lab: None }];
+                let mut effects = vec![Effect::Watch { lab: None }];
+                effects.extend(sync_cluster_watch(m));
+                return effects;
             }
             if !can_grade(m, &lab) {
                 m.notice = Some(info(format!(
@@ -487,14 +581,26 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             m.watching = Some(lab.clone());
-            m.notice = Some(info(format!(
-                "watching {}: every save re-checks {lab}",
-                m.workspace(&lab).display()
-            )));
-            let tasks = all_tasks(m, &lab);
             let mut effects = vec![Effect::Watch {
                 lab: Some(lab.clone()),
             }];
+            effects.extend(sync_cluster_watch(m));
+            let what = if m.cluster_watching.is_some() {
+                format!(
+                    "every save and every change of its objects on {} re-checks {lab}",
+                    m.available
+                        .cluster_context
+                        .as_deref()
+                        .unwrap_or("the cluster")
+                )
+            } else {
+                format!("every save re-checks {lab}")
+            };
+            m.notice = Some(info(format!(
+                "watching {}: {what}",
+                m.workspace(&lab).display()
+            )));
+            let tasks = all_tasks(m, &lab);
             effects.extend(grade(m, &lab, tasks));
             effects
         }
@@ -617,6 +723,7 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             m.notice = Some(info(format!("scanning {id}'s image with trivy…")));
             vec![Effect::ScanImage { lab: id }]
         }
+        Action::Apply => apply(m),
         Action::Demo => {
             let mut effects = Vec::new();
             if !ensure_task_open(m, &mut effects) {
@@ -635,6 +742,41 @@ fn on_main_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         | Action::Toggle
         | Action::Backspace => Vec::new(),
     }
+}
+
+/// `p`: the current lab's workspace onto the cluster, when it is a
+/// cluster lab, started, and the cluster is at hand; else why not, and no
+/// request is sent.
+fn apply(m: &mut Model) -> Vec<Effect> {
+    let Some(lab) = m.current_lab().map(|l| l.spec.id.clone()) else {
+        return Vec::new();
+    };
+    if !m.is_cluster_lab(&lab) {
+        m.notice = Some(info(format!(
+            "{lab} has no cluster part: nothing to apply (p applies the manifests of a cluster lab)"
+        )));
+        return Vec::new();
+    }
+    if !can_grade(m, &lab) {
+        m.notice = Some(info(format!(
+            "{lab} is not started yet: press s to create its workspace"
+        )));
+        return Vec::new();
+    }
+    if !m.available.cluster {
+        m.notice = Some(m.available.cluster_needed(&format!("applying {lab}")));
+        return Vec::new();
+    }
+    m.busy += 1;
+    m.notice = Some(info(format!(
+        "applying {}'s manifests to {}…",
+        m.workspace(&lab).display(),
+        m.available
+            .cluster_context
+            .as_deref()
+            .unwrap_or("the cluster")
+    )));
+    vec![Effect::Apply { lab }]
 }
 
 fn can_grade(m: &Model, lab: &str) -> bool {

@@ -3,6 +3,11 @@
 //! learned; a burst of changes is reported once it has been quiet for
 //! 200 ms. Only changes count: inotify also reports opens and reads, and
 //! grading reads the workspace, which would otherwise re-grade forever.
+//!
+//! Also a polled watch of anything that can be looked at ([`poll`]): the
+//! TUI's watch of a cluster lab's objects looks every [`CLUSTER_POLL`]
+//! and reports a change once two looks in a row agree on it ([`Settle`]),
+//! so a rollout's burst of updates re-grades once, after it.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -171,6 +176,103 @@ pub fn start(
     })
 }
 
+/// How often the TUI's cluster watch looks at a lab's objects.
+pub const CLUSTER_POLL: Duration = Duration::from_secs(2);
+
+/// The debounce of a polled watch: the first look is the baseline; a look
+/// that differs from the last reported state is reported once the next
+/// look agrees with it (it held still for one poll). A state that flips
+/// back before it settles is no change.
+#[derive(Debug, Clone)]
+pub struct Settle<T> {
+    seen: Option<T>,
+    pending: Option<T>,
+}
+
+impl<T> Default for Settle<T> {
+    fn default() -> Self {
+        Self {
+            seen: None,
+            pending: None,
+        }
+    }
+}
+
+impl<T: PartialEq> Settle<T> {
+    /// A debounce with no baseline yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one look; `true` when it reports a change.
+    pub fn look(&mut self, now: T) -> bool {
+        let Some(seen) = &self.seen else {
+            self.seen = Some(now);
+            return false;
+        };
+        if *seen == now {
+            self.pending = None;
+            return false;
+        }
+        if self.pending.as_ref() == Some(&now) {
+            self.seen = Some(now);
+            self.pending = None;
+            return true;
+        }
+        self.pending = Some(now);
+        false
+    }
+}
+
+/// Looks with `look` every `every` on a thread of its own, until the
+/// returned [`Watcher`] is dropped: `on_event` gets `Ok(())` for each
+/// settled change ([`Settle`]), and `Err(text)` when a look fails — once
+/// per run of failures (it keeps looking; the first good look after them
+/// counts as a look like any other).
+pub fn poll<T, L, E>(every: Duration, mut look: L, mut on_event: E) -> Watcher
+where
+    T: PartialEq + Send + 'static,
+    L: FnMut() -> Result<T, String> + Send + 'static,
+    E: FnMut(Result<(), String>) + Send + 'static,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        let mut settle = Settle::new();
+        let mut failing = false;
+        while !stopped.load(Ordering::Relaxed) {
+            let now = look();
+            if stopped.load(Ordering::Relaxed) {
+                return;
+            }
+            match now {
+                Ok(v) => {
+                    failing = false;
+                    if settle.look(v) {
+                        on_event(Ok(()));
+                    }
+                }
+                Err(e) if !failing => {
+                    failing = true;
+                    on_event(Err(e));
+                }
+                Err(_) => {}
+            }
+            // Sleep in slices, so a stop is heard soon.
+            let mut left = every;
+            while !left.is_zero() && !stopped.load(Ordering::Relaxed) {
+                let nap = left.min(Duration::from_millis(100));
+                std::thread::sleep(nap);
+                left = left.saturating_sub(nap);
+            }
+        }
+    });
+    Watcher {
+        _inner: Arc::new(Mutex::new(None)),
+        stop,
+    }
+}
+
 /// Calls `on_change` after every debounced burst of changes below `root`,
 /// until it returns `false`. With `poll`, files are polled every 500 ms.
 pub fn watch(root: &Path, poll: bool, mut on_change: impl FnMut() -> bool) -> anyhow::Result<()> {
@@ -195,6 +297,76 @@ pub fn watch(root: &Path, poll: bool, mut on_change: impl FnMut() -> bool) -> an
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_is_reported_once_it_holds_still_for_one_look() {
+        let mut s = Settle::new();
+        // The first look is the baseline; the same again is no change.
+        assert!(!s.look(1));
+        assert!(!s.look(1));
+        // A burst: every look differs, nothing is reported until two agree.
+        assert!(!s.look(2));
+        assert!(!s.look(3));
+        assert!(s.look(3));
+        assert!(!s.look(3));
+        // A flip that goes back before it settles is no change.
+        assert!(!s.look(4));
+        assert!(!s.look(3));
+        assert!(!s.look(3));
+        assert!(!s.look(5));
+        assert!(s.look(5));
+    }
+
+    #[test]
+    fn a_poll_reports_settled_changes_and_each_run_of_failures_once() {
+        #[derive(Debug, PartialEq)]
+        enum Seen {
+            Changed,
+            Failed(String),
+            End,
+        }
+        let script: Vec<Result<u32, String>> = vec![
+            Ok(1),
+            Ok(1),
+            Ok(2),
+            Ok(2),
+            Err("down".into()),
+            Err("down".into()),
+            Ok(2),
+            Ok(7),
+            Ok(7),
+            Err("again".into()),
+        ];
+        let (tx, rx) = mpsc::channel();
+        let look_tx = tx.clone();
+        let mut script = script.into_iter();
+        let w = poll(
+            Duration::from_millis(1),
+            move || {
+                script.next().unwrap_or_else(|| {
+                    let _ = look_tx.send(Seen::End);
+                    Ok(7)
+                })
+            },
+            move |e| {
+                let _ = tx.send(match e {
+                    Ok(()) => Seen::Changed,
+                    Err(e) => Seen::Failed(e),
+                });
+            },
+        );
+        let seen: Vec<Seen> = rx.iter().take_while(|s| *s != Seen::End).collect();
+        drop(w);
+        assert_eq!(
+            seen,
+            [
+                Seen::Changed,
+                Seen::Failed("down".into()),
+                Seen::Changed,
+                Seen::Failed("again".into()),
+            ]
+        );
+    }
 
     #[test]
     fn reads_do_not_count_as_changes_and_writes_do() {

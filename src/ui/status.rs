@@ -1,6 +1,7 @@
-//! The status bar: what grading can use (offline / docker / cluster), the
-//! workspace of the current lab, watch on/off; below it the last message
-//! or the main keys, with a spinner while work is in flight. A message
+//! The status bar: what grading can use (offline / docker / cluster, the
+//! cluster's context named when it is at hand), the workspace of the
+//! current lab, watch on/off; below it the last message or the main keys,
+//! with a spinner while work is in flight. A message
 //! longer than a line wraps onto more lines (the bar grows, up to a
 //! quarter of the screen), so it is read whole and not cut at the edge.
 
@@ -101,6 +102,14 @@ fn key_hints(m: &Model) -> Vec<(u8, String)> {
                 format!("{} demo", k(Action::Demo)),
             ),
             (
+                if m.current_lab().is_some_and(crate::cluster::is_cluster_lab) {
+                    4
+                } else {
+                    0
+                },
+                format!("{} apply", k(Action::Apply)),
+            ),
+            (
                 5,
                 format!(
                     "{} {}",
@@ -111,7 +120,8 @@ fn key_hints(m: &Model) -> Vec<(u8, String)> {
             (9, "? keys".to_string()),
         ],
     };
-    // Weight 0: not for this task (`d` where there is no demo).
+    // Weight 0: not for this task (`d` where there is no demo, `p` where
+    // the lab has no cluster part).
     hints.into_iter().filter(|(w, _)| *w > 0).collect()
 }
 
@@ -135,15 +145,25 @@ fn fit_hints(mut hints: Vec<(u8, String)>, room: usize) -> String {
     }
 }
 
+/// The cluster's part of the first line: `cluster kind-seclab ✓` when
+/// seclab's cluster is at hand (its context named), else `cluster ✗`.
+fn cluster_label(m: &Model) -> String {
+    match (m.available.cluster, &m.available.cluster_context) {
+        (true, Some(c)) => format!("cluster {c} ✓"),
+        (true, None) => "cluster ✓".to_string(),
+        (false, _) => "cluster ✗".to_string(),
+    }
+}
+
 /// Draws the status lines.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &Model) {
     let theme = Theme::new(m.no_color);
     let width = usize::from(area.width);
     let yes_no = |b: bool| if b { "✓" } else { "✗" };
     let avail = format!(
-        " offline ✓ docker {} cluster {} ",
+        " offline ✓ docker {} {} ",
         yes_no(m.available.docker),
-        yes_no(m.available.cluster)
+        cluster_label(m)
     );
     let lab = m.current_lab().map(|l| l.spec.id.clone());
     let watch = match (&m.watching, &lab) {

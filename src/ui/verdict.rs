@@ -13,7 +13,7 @@ use seclab_checkers::{Finding, Severity, Status};
 use super::flow::FlowLine;
 use super::theme::Theme;
 use crate::app::keymap::{Action, Context, key_for};
-use crate::app::{Model, Pane};
+use crate::app::{Model, Pane, TaskBadge};
 use crate::grade::CheckResult;
 use crate::progress::TaskState;
 
@@ -133,6 +133,24 @@ pub fn lines(m: &Model) -> Vec<FlowLine> {
             }
         }
         None => {
+            // What the task needs and is not at hand, and why not.
+            let b = m.badge(lab, task);
+            let needs = match b {
+                TaskBadge::NeedsCluster => Some(("cluster", m.available.cluster_why())),
+                TaskBadge::NeedsDocker => Some(("docker", m.available.docker_why())),
+                _ => None,
+            };
+            if let Some((what, why)) = needs {
+                let head = format!("{} needs {what}: ", b.glyph());
+                let hang = Span::raw(head.as_str()).width();
+                lines.push(FlowLine::hang(
+                    vec![
+                        Span::styled(head, theme.warn()),
+                        Span::styled(why.to_string(), theme.warn()),
+                    ],
+                    hang,
+                ));
+            }
             let started = m.started(&lab.spec.id) || m.workspace_override.is_some();
             let recorded = m
                 .progress
