@@ -389,6 +389,35 @@ async fn get_cluster_scoped(
     Ok(got.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
 }
 
+/// `seclab apply` and the TUI's apply: the workspace at `root` (its
+/// manifests, images mapped) into the lab's namespaces on `target`'s
+/// cluster, through the guard.
+pub fn apply_workspace_at(
+    lab: &Lab,
+    target: &Target,
+    map: &ImageMap,
+    root: &std::path::Path,
+) -> anyhow::Result<Applied> {
+    if !is_cluster_lab(lab) {
+        anyhow::bail!("{} has no cluster part: nothing to apply", lab.spec.id);
+    }
+    let st = crate::config::state_dir()?;
+    let (_, student) = crate::session::load_progress(&st)?;
+    let ws = crate::shell::files::read_workspace(root)?;
+    let mut snap = Snapshot::from_files(&ws);
+    if let Some(e) = snap.manifest_problems().next() {
+        return Err(e.clone().into());
+    }
+    for o in &mut snap.objects {
+        map_images(&mut o.value, map);
+    }
+    let objects = lab_objects(lab, &student, map)?;
+    crate::shell::kube::block_on(async {
+        let owned = connect_owned(target, &st).await?;
+        apply_workspace(&owned, lab, &objects, &snap.objects).await
+    })?
+}
+
 /// Sets the lab up: its namespaces (labelled), then its manifests.
 pub async fn setup(owned: &Owned, lab: &Lab, objects: &[KubeObject]) -> anyhow::Result<Applied> {
     let namespaces = lab_namespaces(objects);

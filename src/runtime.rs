@@ -52,6 +52,11 @@ use crate::shell::kube::guard::{self, Known, Owned};
 use crate::shell::kube::{self as kube_shell, Cluster, ClusterError, Target, read, resources};
 use crate::shell::watch;
 
+/// The cluster part's lines, or its failure as one line.
+fn cluster_lines(r: anyhow::Result<Vec<String>>) -> Vec<String> {
+    r.unwrap_or_else(|e| vec![format!("the cluster part failed: {e:#}")])
+}
+
 /// How often the spinner moves while work is in flight.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -417,11 +422,13 @@ fn failed(effect: &Effect, error: String) -> Option<Msg> {
         Effect::Start { lab } => Msg::Started {
             lab,
             outcome: Err(error),
+            cluster: Vec::new(),
         },
         Effect::Reset { lab, task } => Msg::ResetDone {
             lab,
             task,
             outcome: Err(error),
+            cluster: Vec::new(),
         },
         Effect::RevealHint { lab, task } => Msg::HintRevealed {
             lab,
@@ -497,25 +504,7 @@ pub fn probe_cluster(target: &Target) -> Result<(), String> {
 /// the guard (no request without a stored cluster id; the marker checked).
 fn apply_lab(shell: &Shell, lab: &str) -> anyhow::Result<cluster::Applied> {
     let l = shell.catalog.get(lab)?;
-    if !cluster::is_cluster_lab(l) {
-        anyhow::bail!("{lab} has no cluster part: nothing to apply");
-    }
-    let st = config::state_dir()?;
-    let (_, student) = load_progress(&st)?;
-    let ws = crate::shell::files::read_workspace(&workspace(lab)?)?;
-    let mut snap = Snapshot::from_files(&ws);
-    if let Some(e) = snap.manifest_problems().next() {
-        return Err(e.clone().into());
-    }
-    for o in &mut snap.objects {
-        cluster::map_images(&mut o.value, &shell.image_map);
-    }
-    let objects = cluster::lab_objects(l, &student, &shell.image_map)?;
-    let target = Target::new(None);
-    kube_shell::block_on(async {
-        let owned = cluster::connect_owned(&target, &st).await?;
-        cluster::apply_workspace(&owned, l, &objects, &snap.objects).await
-    })?
+    cluster::apply_workspace_at(l, &Target::new(None), &shell.image_map, &workspace(lab)?)
 }
 
 /// Runs a task's demo, posting each line and then its end.
@@ -656,17 +645,37 @@ pub fn perform(shell: &Shell, effect: &Effect) -> anyhow::Result<Msg> {
                 );
             }
             let (root, _) = start_workspace(l, &root, false)?;
+            // The cluster part: set up on seclab's cluster, or why not (a
+            // failure there is said, the workspace stays started).
+            let cluster = cluster_lines(crate::commands::cluster::start_on_cluster(
+                l,
+                &Target::new(None),
+                &shell.image_map,
+            ));
             Msg::Started {
                 lab: lab.clone(),
                 outcome: Ok((root, progress_now()?)),
+                cluster,
             }
         }
         Effect::Reset { lab, task } => {
-            let (_, backup) = reset_workspace(catalog.get(lab)?, task.as_deref())?;
+            let l = catalog.get(lab)?;
+            let (_, backup) = reset_workspace(l, task.as_deref())?;
+            // A whole lab's reset also re-creates its namespaces.
+            let cluster = if task.is_none() {
+                cluster_lines(crate::commands::cluster::reset_on_cluster(
+                    l,
+                    &Target::new(None),
+                    &shell.image_map,
+                ))
+            } else {
+                Vec::new()
+            };
             Msg::ResetDone {
                 lab: lab.clone(),
                 task: task.clone(),
                 outcome: Ok(backup),
+                cluster,
             }
         }
         Effect::RevealHint { lab, task } => {

@@ -367,6 +367,7 @@ fn reset_asks_first() {
         lab: LAB.into(),
         task: None,
         outcome: Ok("/state/backups/principles/1".into()),
+        cluster: Vec::new(),
     };
     assert_eq!(
         update(&mut m, done),
@@ -388,6 +389,7 @@ fn start_creates_the_workspace_and_reads_its_answers() {
     let msg = Msg::Started {
         lab: LAB.into(),
         outcome: Ok((WORKSPACE.into(), p)),
+        cluster: Vec::new(),
     };
     assert_eq!(
         update(&mut m, msg),
@@ -395,6 +397,27 @@ fn start_creates_the_workspace_and_reads_its_answers() {
     );
     assert!(m.started(LAB));
     assert!(!m.animating());
+}
+
+#[test]
+fn start_says_what_the_cluster_part_did() {
+    let mut m = model();
+    update(&mut m, ch('s'));
+    let mut p = Progress::new("alice");
+    p.lab_mut(LAB, "h").workspace = Some(WORKSPACE.into());
+    let msg = Msg::Started {
+        lab: LAB.into(),
+        outcome: Ok((WORKSPACE.into(), p)),
+        cluster: vec![
+            "the cluster part of sa-token is not set up: no seclab cluster: run `seclab up`".into(),
+        ],
+    };
+    update(&mut m, msg);
+    let notice = format!("{:?}", m.notice);
+    assert!(
+        notice.contains("no seclab cluster: run `seclab up`"),
+        "{notice}"
+    );
 }
 
 #[test]
@@ -591,6 +614,7 @@ fn r_in_a_task_view_resets_that_tasks_files_only() {
         lab: "tiny".into(),
         task: Some("fix".into()),
         outcome: Ok("/state/backups/tiny/1".into()),
+        cluster: Vec::new(),
     };
     update(&mut m, done);
     assert!(

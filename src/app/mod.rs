@@ -277,6 +277,8 @@ pub enum Msg {
         lab: String,
         /// The workspace and progress, or what went wrong.
         outcome: Result<(PathBuf, Progress), String>,
+        /// What the cluster part said (a cluster lab: set up, or why not).
+        cluster: Vec<String>,
     },
     /// A workspace was reset.
     ResetDone {
@@ -286,6 +288,9 @@ pub enum Msg {
         task: Option<String>,
         /// The backup's path, or what went wrong.
         outcome: Result<PathBuf, String>,
+        /// What the cluster part said (a cluster lab reset whole: the
+        /// namespaces re-created, or why not).
+        cluster: Vec<String>,
     },
     /// A hint was revealed (or all were already).
     HintRevealed {

@@ -77,15 +77,24 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.prompts.insert(lab, prompts);
             Vec::new()
         }
-        Msg::Started { lab, outcome } => {
+        Msg::Started {
+            lab,
+            outcome,
+            cluster,
+        } => {
             done(m);
             match outcome {
                 Ok((root, progress)) => {
                     m.progress = progress;
-                    m.notice = Some(info(format!(
+                    let mut text = format!(
                         "started {lab} in {}; edit the files there, or answer with a",
                         root.display()
-                    )));
+                    );
+                    for c in &cluster {
+                        text.push_str("; ");
+                        text.push_str(c);
+                    }
+                    m.notice = Some(info(text));
                     vec![Effect::LoadAnswers { lab }]
                 }
                 Err(e) => {
@@ -94,7 +103,12 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
             }
         }
-        Msg::ResetDone { lab, task, outcome } => {
+        Msg::ResetDone {
+            lab,
+            task,
+            outcome,
+            cluster,
+        } => {
             done(m);
             match outcome {
                 Ok(backup) => {
@@ -111,10 +125,15 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Effect> {
                             format!("reset {lab}")
                         }
                     };
-                    m.notice = Some(info(format!(
+                    let mut text = format!(
                         "{what}; the old workspace is backed up in {}",
                         backup.display()
-                    )));
+                    );
+                    for c in &cluster {
+                        text.push_str("; ");
+                        text.push_str(c);
+                    }
+                    m.notice = Some(info(text));
                     vec![Effect::LoadAnswers { lab }]
                 }
                 Err(e) => {

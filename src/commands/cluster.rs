@@ -25,76 +25,109 @@ fn print_applied(a: &Applied) {
     }
 }
 
-/// The cluster part of `seclab start`: with a seclab cluster, the lab's
-/// namespaces and manifests are applied (after a warning for insecure
-/// states); without one, says so and sends nothing.
-pub fn start_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
+/// The cluster part of `seclab start` (and the TUI's start): with a
+/// seclab cluster, the lab's namespaces and manifests are applied (after
+/// a warning for insecure states, the first line); without one, one line
+/// says so and nothing is sent. No lines for a lab without a cluster part.
+pub fn start_on_cluster(
+    lab: &Lab,
+    target: &kube_shell::Target,
+    map: &crate::shell::docker::ImageMap,
+) -> anyhow::Result<Vec<String>> {
     if !cluster::is_cluster_lab(lab) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let st = state()?;
     let known = Known::load(&st)?;
-    if let Some(why) = cluster::no_cluster_reason(&ctx.target, &known) {
-        println!("the cluster part of {} is not set up: {why}", lab.spec.id);
-        return Ok(());
+    if let Some(why) = cluster::no_cluster_reason(target, &known) {
+        return Ok(vec![format!(
+            "the cluster part of {} is not set up: {why}",
+            lab.spec.id
+        )]);
     }
     let (_, student) = load_progress(&st)?;
-    let objects = cluster::lab_objects(lab, &student, &ctx.image_map)?;
-    if let Some(w) = cluster::insecure_warning(&cluster::insecure_settings(&objects)) {
-        eprintln!("{w}");
-    }
+    let objects = cluster::lab_objects(lab, &student, map)?;
+    let mut lines: Vec<String> = cluster::insecure_warning(&cluster::insecure_settings(&objects))
+        .into_iter()
+        .collect();
     let applied = kube_shell::block_on(async {
-        let owned = cluster::connect_owned(&ctx.target, &st).await?;
+        let owned = cluster::connect_owned(target, &st).await?;
         cluster::setup(&owned, lab, &objects).await
     })??;
-    println!(
-        "set {} up on context {} ({} objects)",
+    lines.push(format!(
+        "set {} up on context {} ({} objects); use kubectl with --context {} (never your current context), or `seclab apply {}` after editing",
         lab.spec.id,
-        ctx.target.context,
-        applied.applied.len()
-    );
-    print_applied(&applied);
-    println!(
-        "use kubectl with --context {} (never your current context), or `seclab apply {}` after editing",
-        ctx.target.context, lab.spec.id
-    );
+        target.context,
+        applied.applied.len(),
+        target.context,
+        lab.spec.id
+    ));
+    lines.extend(applied.skipped.iter().map(|s| format!("not applied: {s}")));
+    Ok(lines)
+}
+
+/// The cluster part of `seclab start`, printed.
+pub fn start_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
+    for l in start_on_cluster(lab, &ctx.target, &ctx.image_map)? {
+        if l.starts_with("warning:") {
+            eprintln!("{l}");
+        } else {
+            println!("{l}");
+        }
+    }
     Ok(())
 }
 
-/// The cluster part of `seclab reset`: the lab's namespaces deleted and
-/// set up again (no cluster re-create). Nothing when no seclab cluster.
-pub fn reset_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
+/// The cluster part of `seclab reset` (and the TUI's reset of a whole
+/// lab): the lab's namespaces deleted and set up again (no cluster
+/// re-create). One line when no seclab cluster (nothing sent).
+pub fn reset_on_cluster(
+    lab: &Lab,
+    target: &kube_shell::Target,
+    map: &crate::shell::docker::ImageMap,
+) -> anyhow::Result<Vec<String>> {
     if !cluster::is_cluster_lab(lab) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let st = state()?;
     let known = Known::load(&st)?;
-    if let Some(why) = cluster::no_cluster_reason(&ctx.target, &known) {
-        println!("the cluster part was not reset: {why}");
-        return Ok(());
+    if let Some(why) = cluster::no_cluster_reason(target, &known) {
+        return Ok(vec![format!("the cluster part was not reset: {why}")]);
     }
     let (_, student) = load_progress(&st)?;
-    let objects = cluster::lab_objects(lab, &student, &ctx.image_map)?;
-    if let Some(w) = cluster::insecure_warning(&cluster::insecure_settings(&objects)) {
-        eprintln!("{w}");
-    }
+    let objects = cluster::lab_objects(lab, &student, map)?;
+    let mut lines: Vec<String> = cluster::insecure_warning(&cluster::insecure_settings(&objects))
+        .into_iter()
+        .collect();
     let (gone, applied) = kube_shell::block_on(async {
-        let owned = cluster::connect_owned(&ctx.target, &st).await?;
+        let owned = cluster::connect_owned(target, &st).await?;
         let gone = cluster::teardown(&owned, &lab.spec.id).await?;
         let applied = cluster::setup(&owned, lab, &objects).await?;
         anyhow::Ok((gone, applied))
     })??;
-    println!(
+    lines.push(format!(
         "reset {} on context {}: removed {}, applied {} objects",
         lab.spec.id,
-        ctx.target.context,
+        target.context,
         if gone.is_empty() {
             "nothing".to_string()
         } else {
             gone.join(", ")
         },
         applied.applied.len()
-    );
+    ));
+    Ok(lines)
+}
+
+/// The cluster part of `seclab reset`, printed.
+pub fn reset_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
+    for l in reset_on_cluster(lab, &ctx.target, &ctx.image_map)? {
+        if l.starts_with("warning:") {
+            eprintln!("{l}");
+        } else {
+            println!("{l}");
+        }
+    }
     Ok(())
 }
 
@@ -115,25 +148,9 @@ pub fn stop_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<Vec<String>> {
 /// namespaces.
 pub fn apply(ctx: &Ctx, lab_id: &str) -> anyhow::Result<Outcome> {
     let lab = ctx.catalog.get(lab_id)?;
-    if !cluster::is_cluster_lab(lab) {
-        anyhow::bail!("{lab_id} has no cluster part: nothing to apply");
-    }
-    let st = state()?;
-    let (p, student) = load_progress(&st)?;
+    let (p, _) = load_progress(&state()?)?;
     let root = absolute(&workspace_of(&p, lab_id))?;
-    let ws = crate::shell::files::read_workspace(&root)?;
-    let mut snap = crate::grade::Snapshot::from_files(&ws);
-    if let Some(e) = snap.manifest_problems().next() {
-        return Err(e.clone().into());
-    }
-    for o in &mut snap.objects {
-        cluster::map_images(&mut o.value, &ctx.image_map);
-    }
-    let objects = cluster::lab_objects(lab, &student, &ctx.image_map)?;
-    let applied = kube_shell::block_on(async {
-        let owned = cluster::connect_owned(&ctx.target, &st).await?;
-        cluster::apply_workspace(&owned, lab, &objects, &snap.objects).await
-    })??;
+    let applied = cluster::apply_workspace_at(lab, &ctx.target, &ctx.image_map, &root)?;
     println!(
         "applied {} object(s) of {} to context {}",
         applied.applied.len(),
