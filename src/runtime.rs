@@ -247,6 +247,8 @@ fn start_watch(m: &Model, lab: &str, tx: &UnboundedSender<Msg>) -> anyhow::Resul
 /// The kinds the cluster watch lists in each of a lab's namespaces.
 const WATCHED: &[(&str, &str)] = &[
     ("v1", "Pod"),
+    ("v1", "Secret"),
+    ("v1", "ConfigMap"),
     ("apps/v1", "Deployment"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("v1", "ServiceAccount"),
@@ -356,7 +358,30 @@ pub fn cluster_fingerprint(objects: &[Value]) -> Vec<Value> {
 /// context; the marker checked) and keeps the connection until a look
 /// fails, then connects anew.
 fn start_cluster_watch(lab: &str, tx: &UnboundedSender<Msg>) -> watch::Watcher {
-    let target = Target::new(None);
+    let (tx, id) = (tx.clone(), lab.to_string());
+    cluster_poller(lab, Target::new(None), move |event| {
+        let msg = match event {
+            Ok(()) => Msg::ClusterChanged { lab: id.clone() },
+            Err(error) => Msg::ClusterWatchFailed {
+                lab: id.clone(),
+                error,
+            },
+        };
+        let _ = tx.send(msg);
+    })
+}
+
+/// Polls the lab's objects on `target`'s cluster every
+/// [`watch::CLUSTER_POLL`] through the guard (no request unless a cluster
+/// id is stored for the context; the marker checked; the connection kept
+/// until a look fails), telling `on_event` of each settled change that
+/// grading would see, and of failures. Shared by the TUI and `seclab
+/// check --watch`.
+pub fn cluster_poller(
+    lab: &str,
+    target: Target,
+    on_event: impl FnMut(Result<(), String>) + Send + 'static,
+) -> watch::Watcher {
     let mut conn: Option<Owned> = None;
     let id = lab.to_string();
     let look = move || {
@@ -376,17 +401,7 @@ fn start_cluster_watch(lab: &str, tx: &UnboundedSender<Msg>) -> watch::Watcher {
             .map(|o| cluster_fingerprint(&o))
             .map_err(|e| format!("{e:#}"))
     };
-    let (tx, lab) = (tx.clone(), lab.to_string());
-    watch::poll(watch::CLUSTER_POLL, look, move |event| {
-        let msg = match event {
-            Ok(()) => Msg::ClusterChanged { lab: lab.clone() },
-            Err(error) => Msg::ClusterWatchFailed {
-                lab: lab.clone(),
-                error,
-            },
-        };
-        let _ = tx.send(msg);
-    })
+    watch::poll(watch::CLUSTER_POLL, look, on_event)
 }
 
 /// Performs effects one at a time, off the loop, and posts their results.

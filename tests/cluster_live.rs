@@ -441,3 +441,71 @@ fn test_live_without_a_cluster_fails_the_cluster_tasks() {
         r.stdout
     );
 }
+
+#[test]
+fn check_watch_regrades_when_the_cluster_changes() {
+    use std::io::BufRead as _;
+    let (server, sb, kc) = marked();
+    assert_eq!(run(&sb, &["start", "pss-scissors"], &kc).code, 0);
+    server.insert(fixtures::running_pod(
+        "scissors",
+        "scissors-5c8d",
+        &[("app", "scissors")],
+        "10.244.0.9",
+        0,
+    ));
+    copy_solution(&sb, "pss-scissors", &["namespace.yaml"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seclab"))
+        .args(["check", "pss-scissors", "namespace", "--watch"])
+        .current_dir(sb.work())
+        .env("SECLAB_STATE_DIR", sb.state())
+        .env("SECLAB_STUDENT", "alice")
+        .env("SECLAB_SEED", "class-1")
+        .env("KUBECONFIG", &kc)
+        .env_remove("SECLAB_WORKSPACE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn watcher");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    let mut wait_for = |want: &str| {
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                let hit = line.contains(want);
+                seen.push(line);
+                if hit {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    // The files say restricted, the cluster's namespace does not: fail.
+    let first = wait_for("FAIL  pss-scissors/namespace");
+    // The watch starts after the first grading; give its first look (the
+    // baseline) time to happen.
+    std::thread::sleep(Duration::from_secs(3));
+    // Someone labels the namespace on the cluster (kubectl, say): the
+    // watch sees it and grades again, now passing.
+    let mut ns = server.get("Namespace", None, "scissors").unwrap();
+    ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = json!("restricted");
+    server.insert(ns);
+    let regraded = wait_for("a change on the cluster, grading again");
+    let passed = wait_for("PASS  pss-scissors/namespace");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first && regraded && passed, "{seen:?}");
+}

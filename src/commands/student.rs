@@ -395,14 +395,38 @@ pub fn check(
     if !watch_mode {
         return Ok(first);
     }
-    eprintln!("watching {} for changes (Ctrl-C to stop)", root.display());
-    watch::watch(&root, poll, || {
-        println!("--- change seen, grading again");
-        if let Err(e) = run() {
-            eprintln!("error: {e:#}");
-        }
-        true
+    // Saves re-grade; so do changes on the cluster, for a cluster lab
+    // graded on seclab's cluster (its objects polled, settled changes only).
+    let (tx, rx) = std::sync::mpsc::channel::<(&str, Result<(), String>)>();
+    let files_tx = tx.clone();
+    let _files = watch::start(&root, poll, move |e| {
+        let _ = files_tx.send(("a change in the files", e));
     })?;
+    let _cluster = cluster.as_ref().map(|_| {
+        crate::runtime::cluster_poller(lab_id, ctx.target.clone(), move |e| {
+            let _ = tx.send(("a change on the cluster", e));
+        })
+    });
+    eprintln!(
+        "watching {}{} for changes (Ctrl-C to stop)",
+        root.display(),
+        if cluster.is_some() {
+            format!(" and the lab on context {}", ctx.target.context)
+        } else {
+            String::new()
+        }
+    );
+    for (what, event) in rx {
+        match event {
+            Ok(()) => {
+                println!("--- {what}, grading again");
+                if let Err(e) = run() {
+                    eprintln!("error: {e:#}");
+                }
+            }
+            Err(e) => eprintln!("watch: {e}"),
+        }
+    }
     Ok(first)
 }
 
