@@ -25,6 +25,42 @@ fn print_applied(a: &Applied) {
     }
 }
 
+/// What the cluster part of start and reset works with: the state dir,
+/// the lab's rendered objects and the insecure-state warning — or, when
+/// no seclab cluster is stored for the context, why not (nothing sent).
+enum Prepared {
+    /// No cluster: the reason.
+    NoCluster(String),
+    /// Ready to act.
+    Ready {
+        state: std::path::PathBuf,
+        objects: Vec<seclab_checkers::KubeObject>,
+        lines: Vec<String>,
+    },
+}
+
+fn prepare(
+    lab: &Lab,
+    target: &kube_shell::Target,
+    map: &crate::shell::docker::ImageMap,
+) -> anyhow::Result<Prepared> {
+    let st = state()?;
+    let known = Known::load(&st)?;
+    if let Some(why) = cluster::no_cluster_reason(target, &known) {
+        return Ok(Prepared::NoCluster(why));
+    }
+    let (_, student) = load_progress(&st)?;
+    let objects = cluster::lab_objects(lab, &student, map)?;
+    let lines = cluster::insecure_warning(&cluster::insecure_settings(&objects))
+        .into_iter()
+        .collect();
+    Ok(Prepared::Ready {
+        state: st,
+        objects,
+        lines,
+    })
+}
+
 /// The cluster part of `seclab start` (and the TUI's start): with a
 /// seclab cluster, the lab's namespaces and manifests are applied (after
 /// a warning for insecure states, the first line); without one, one line
@@ -37,19 +73,19 @@ pub fn start_on_cluster(
     if !cluster::is_cluster_lab(lab) {
         return Ok(Vec::new());
     }
-    let st = state()?;
-    let known = Known::load(&st)?;
-    if let Some(why) = cluster::no_cluster_reason(target, &known) {
-        return Ok(vec![format!(
-            "the cluster part of {} is not set up: {why}",
-            lab.spec.id
-        )]);
-    }
-    let (_, student) = load_progress(&st)?;
-    let objects = cluster::lab_objects(lab, &student, map)?;
-    let mut lines: Vec<String> = cluster::insecure_warning(&cluster::insecure_settings(&objects))
-        .into_iter()
-        .collect();
+    let (st, objects, mut lines) = match prepare(lab, target, map)? {
+        Prepared::NoCluster(why) => {
+            return Ok(vec![format!(
+                "the cluster part of {} is not set up: {why}",
+                lab.spec.id
+            )]);
+        }
+        Prepared::Ready {
+            state,
+            objects,
+            lines,
+        } => (state, objects, lines),
+    };
     let applied = kube_shell::block_on(async {
         let owned = cluster::connect_owned(target, &st).await?;
         cluster::setup(&owned, lab, &objects).await
@@ -66,15 +102,20 @@ pub fn start_on_cluster(
     Ok(lines)
 }
 
-/// The cluster part of `seclab start`, printed.
-pub fn start_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
-    for l in start_on_cluster(lab, &ctx.target, &ctx.image_map)? {
+/// Prints the cluster part's lines (warnings to stderr).
+fn print_lines(lines: &[String]) {
+    for l in lines {
         if l.starts_with("warning:") {
             eprintln!("{l}");
         } else {
             println!("{l}");
         }
     }
+}
+
+/// The cluster part of `seclab start`, printed.
+pub fn start_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
+    print_lines(&start_on_cluster(lab, &ctx.target, &ctx.image_map)?);
     Ok(())
 }
 
@@ -89,16 +130,16 @@ pub fn reset_on_cluster(
     if !cluster::is_cluster_lab(lab) {
         return Ok(Vec::new());
     }
-    let st = state()?;
-    let known = Known::load(&st)?;
-    if let Some(why) = cluster::no_cluster_reason(target, &known) {
-        return Ok(vec![format!("the cluster part was not reset: {why}")]);
-    }
-    let (_, student) = load_progress(&st)?;
-    let objects = cluster::lab_objects(lab, &student, map)?;
-    let mut lines: Vec<String> = cluster::insecure_warning(&cluster::insecure_settings(&objects))
-        .into_iter()
-        .collect();
+    let (st, objects, mut lines) = match prepare(lab, target, map)? {
+        Prepared::NoCluster(why) => {
+            return Ok(vec![format!("the cluster part was not reset: {why}")]);
+        }
+        Prepared::Ready {
+            state,
+            objects,
+            lines,
+        } => (state, objects, lines),
+    };
     let (gone, applied) = kube_shell::block_on(async {
         let owned = cluster::connect_owned(target, &st).await?;
         let gone = cluster::teardown(&owned, &lab.spec.id).await?;
@@ -121,13 +162,7 @@ pub fn reset_on_cluster(
 
 /// The cluster part of `seclab reset`, printed.
 pub fn reset_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<()> {
-    for l in reset_on_cluster(lab, &ctx.target, &ctx.image_map)? {
-        if l.starts_with("warning:") {
-            eprintln!("{l}");
-        } else {
-            println!("{l}");
-        }
-    }
+    print_lines(&reset_on_cluster(lab, &ctx.target, &ctx.image_map)?);
     Ok(())
 }
 

@@ -80,21 +80,7 @@ pub fn trivy_image() -> String {
 
 /// The first executable `trivy` on `path` (a `PATH` value).
 pub fn find_on_path(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    std::env::split_paths(path?)
-        .map(|dir| dir.join("trivy"))
-        .find(|p| is_executable(p))
-}
-
-#[cfg(unix)]
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    p.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(p: &Path) -> bool {
-    p.is_file()
+    crate::shell::kind::find_on_path(std::ffi::OsStr::new("trivy"), path)
 }
 
 /// The arguments of the local binary.
