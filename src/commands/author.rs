@@ -404,6 +404,29 @@ pub fn doctor(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
     if let Ok(d) = &docker {
         lines.push(privileged_line(ctx, d)?);
     }
+    // The cluster labs' images: `seclab up` loads those the engine has into
+    // the kind node (a classroom without a registry needs them here).
+    if let Ok(d) = &docker {
+        let (_, student) = crate::session::load_progress(&crate::config::state_dir()?)?;
+        for lab in ctx
+            .catalog
+            .labs
+            .iter()
+            .filter(|l| crate::cluster::is_cluster_lab(l))
+        {
+            for image in crate::commands::cluster::images_of_lab(lab, &student, &ctx.image_map)? {
+                let present = crate::shell::docker::block_on(d.engine.image_exists(&image))??;
+                lines.push((
+                    present,
+                    if present {
+                        format!("{}: image {image} is present (seclab up loads it into the kind node)", lab.spec.id)
+                    } else {
+                        format!("{}: image {image} is not present: `docker pull {image}` before `seclab up` (which loads it into the kind node), or the node pulls it at first use", lab.spec.id)
+                    },
+                ));
+            }
+        }
+    }
     lines.extend(crate::doctor_cluster::lines(&ctx.target.context));
     lines.push(marker_line(ctx));
     let ok = lines.iter().all(|(ok, _)| *ok);

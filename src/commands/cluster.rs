@@ -340,9 +340,13 @@ pub fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
-/// The images the cluster labs run (their manifests, start and solution
-/// files), mapped: what `up` loads into the kind node.
-fn lab_images(ctx: &Ctx, student: &crate::lab::Student) -> anyhow::Result<Vec<String>> {
+/// The images one cluster lab runs (its manifests, start and solution
+/// files), mapped: what `up` loads into the kind node for it.
+pub fn images_of_lab(
+    lab: &Lab,
+    student: &crate::lab::Student,
+    map: &crate::shell::docker::ImageMap,
+) -> anyhow::Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |v: &Value| {
         let mut found = Vec::new();
@@ -353,18 +357,45 @@ fn lab_images(ctx: &Ctx, student: &crate::lab::Student) -> anyhow::Result<Vec<St
             }
         }
     };
-    for lab in &ctx.catalog.labs {
-        if !cluster::is_cluster_lab(lab) {
-            continue;
-        }
-        for o in cluster::lab_objects(lab, student, &ctx.image_map)? {
+    let objects = cluster::lab_objects(lab, student, map)?;
+    let namespaces: Vec<String> = cluster::lab_namespaces(&objects)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for o in &objects {
+        add(&o.value);
+    }
+    // Of the student's files, what `apply` would send: objects in the
+    // lab's namespaces (not, say, netpol's model of kube-system).
+    for dir in ["start/", "solution/"] {
+        let tree = crate::lab::template::render_tree(&lab.tree(dir), student, dir)?;
+        for mut o in crate::grade::Snapshot::from_manifest_files(&tree).objects {
+            let ns = o
+                .value
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str);
+            if !ns.is_some_and(|n| namespaces.iter().any(|x| x == n)) {
+                continue;
+            }
+            cluster::map_images(&mut o.value, map);
             add(&o.value);
         }
-        for dir in ["start/", "solution/"] {
-            let tree = crate::lab::template::render_tree(&lab.tree(dir), student, dir)?;
-            for mut o in crate::grade::Snapshot::from_manifest_files(&tree).objects {
-                cluster::map_images(&mut o.value, &ctx.image_map);
-                add(&o.value);
+    }
+    Ok(out)
+}
+
+/// The images every cluster lab runs, each once.
+fn lab_images(ctx: &Ctx, student: &crate::lab::Student) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for lab in ctx
+        .catalog
+        .labs
+        .iter()
+        .filter(|l| cluster::is_cluster_lab(l))
+    {
+        for i in images_of_lab(lab, student, &ctx.image_map)? {
+            if !out.contains(&i) {
+                out.push(i);
             }
         }
     }
@@ -557,4 +588,31 @@ pub fn down(ctx: &Ctx, yes: bool) -> anyhow::Result<Outcome> {
     known.save(&st)?;
     println!("deleted the kind cluster {KIND_CLUSTER}");
     Ok(Outcome(EXIT_OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_images_up_loads_are_the_labs_own_not_the_kube_system_model() {
+        let catalog = crate::lab::Catalog::load(None).unwrap();
+        let student = crate::lab::Student::test();
+        let map = crate::shell::docker::ImageMap::default();
+        let of = |id: &str| images_of_lab(catalog.get(id).unwrap(), &student, &map).unwrap();
+        assert_eq!(of("netpol-three-pods"), ["busybox:1.36.1"]);
+        assert_eq!(of("sa-token"), ["curlimages/curl:8.11.1"]);
+        assert_eq!(
+            of("pss-scissors"),
+            ["nginx:1.27", "nginxinc/nginx-unprivileged:1.27"]
+        );
+        // Mapped as the image map says.
+        let map = crate::shell::docker::ImageMap::parse("busybox:1.36.1=seclab-local/busybox:1.36")
+            .unwrap();
+        let l = catalog.get("netpol-three-pods").unwrap();
+        assert_eq!(
+            images_of_lab(l, &student, &map).unwrap(),
+            ["seclab-local/busybox:1.36"]
+        );
+    }
 }
