@@ -27,9 +27,12 @@
 //! - [`cluster`]: facts gathered from a live cluster (`ClusterFacts`), what
 //!   to ask it before grading (admission trials, connection probes,
 //!   SubjectAccessReviews), and the settle grader.
+//! - [`audit`]: audit policies (`audit.k8s.io/v1`): which level and stages
+//!   the API server records for a request, exact to upstream.
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
 
+pub mod audit;
 pub mod cluster;
 pub mod container;
 pub mod dockerfile;

@@ -1,0 +1,14 @@
+//! Kubernetes audit logging: which audit level and stages the API server
+//! applies to a request under an `audit.k8s.io/v1` Policy.
+//!
+//! - [`policy`]: the Policy parsed from a manifest (with upstream's load-time
+//!   validation) and its rule evaluation, exact to k8s.io/apiserver
+//!   `pkg/audit/policy/checker.go` as of Kubernetes v1.36 (the `"*"` API
+//!   group wildcard included).
+
+pub mod policy;
+
+pub use policy::{
+    Evaluation, GroupResources, Level, Policy, PolicyError, PolicyRule, Request, Stage,
+    union_stages,
+};
