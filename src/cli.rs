@@ -365,6 +365,60 @@ pub enum ScanCommand {
     /// 2 bad input (no engine, no such image, an archive that does not
     /// read).
     Image(ImageArgs),
+    /// What an audit policy (`audit.k8s.io/v1`, as kube-apiserver's
+    /// --audit-policy-file) records for one request: the level, the omitted
+    /// stages and the rule that decided, exactly as the API server
+    /// evaluates it (first matching rule wins; none = level None).
+    ///
+    /// Without --user the request is unauthenticated (system:anonymous,
+    /// group system:unauthenticated); with --user the API server's own
+    /// groups are added (system:authenticated, and system:serviceaccounts
+    /// plus system:serviceaccounts:<ns> for a service account). Exit codes:
+    /// 0 evaluated, 2 bad input (a policy that does not load, at
+    /// `path:line:col`).
+    AuditPolicy(AuditPolicyArgs),
+}
+
+/// Arguments of `scan audit-policy`: the policy file and one request, a
+/// resource request (`--resource`) or a non-resource one (`--path`).
+#[derive(Debug, clap::Args)]
+pub struct AuditPolicyArgs {
+    /// The audit policy file (YAML or JSON, one `kind: Policy`).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Who sends the request; without it, an unauthenticated request.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// A group of the user (repeatable), besides those the API server adds.
+    #[arg(long = "group", value_name = "GROUP", requires = "user")]
+    pub groups: Vec<String>,
+    /// The verb: get, list, watch, create, update, patch, delete, ...
+    #[arg(long)]
+    pub verb: String,
+    /// The resource, as R[.GROUP] (pods, deployments.apps) or R/SUB
+    /// (pods/log).
+    #[arg(
+        long,
+        value_name = "R[.GROUP]",
+        required_unless_present = "path",
+        conflicts_with = "path"
+    )]
+    pub resource: Option<String>,
+    /// The subresource, e.g. log, exec, status.
+    #[arg(long, requires = "resource")]
+    pub subresource: Option<String>,
+    /// The namespace; without it the resource is cluster-scoped.
+    #[arg(long, short = 'n', requires = "resource")]
+    pub namespace: Option<String>,
+    /// The object's name (matters for rules with resourceNames).
+    #[arg(long, requires = "resource")]
+    pub name: Option<String>,
+    /// A non-resource URL path (/healthz, /metrics, /logs/x).
+    #[arg(long, value_name = "URL")]
+    pub path: Option<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
 }
 
 /// Arguments of `scan image`.
