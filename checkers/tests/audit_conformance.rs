@@ -2,15 +2,16 @@
 //! (k8s.io/apiserver `pkg/audit/policy/checker_test.go`, transcribed in
 //! `audit/cases.yaml` of the conformance data): every evaluation case
 //! (level and omitted stages, the rule list loaded as an `audit.k8s.io/v1`
-//! Policy), every omitManagedFields case and every unionStages case must
-//! agree.
+//! Policy, which must also equal the policy built from the file's `rules`
+//! catalogue), every omitManagedFields case and every unionStages case
+//! must agree.
 
 mod common;
 
 use std::collections::BTreeSet;
 
 use seclab_checkers::audit::{Level, Policy, Request, Stage, union_stages};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
@@ -67,6 +68,7 @@ fn upstream_cases_agree() {
     let raw = std::fs::read_to_string(&file).expect("read cases.yaml");
     let data: Value = serde_saphyr::from_str(&raw).expect("parse cases.yaml");
     let policies = data.get("policies").expect("policies");
+    let catalogue = data.get("rules").expect("rules");
     let mut problems = Vec::new();
     let mut total = 0usize;
 
@@ -86,6 +88,26 @@ fn upstream_cases_agree() {
                 .unwrap_or_else(|| panic!("{id}: no policy {key:?}")),
             id,
         );
+        // The policy repeats the case's rule list and policy-wide stages:
+        // built from the `rules` catalogue it must be the same policy.
+        let built = load(
+            &json!({
+                "apiVersion": "audit.k8s.io/v1",
+                "kind": "Policy",
+                "omitStages": case.get("policyOmitStages").cloned().unwrap_or(Value::Null),
+                "rules": string_list(case.get("rules"))
+                    .iter()
+                    .map(|name| catalogue.get(name).cloned().unwrap_or_else(|| panic!("{id}: no rule {name:?}")))
+                    .collect::<Vec<_>>(),
+            }),
+            id,
+        );
+        if built != policy {
+            problems.push(format!(
+                "{id}: policy {key:?} is not its rules {:?}",
+                case.get("rules")
+            ));
+        }
         let got = policy.evaluate(&request(&case["request"]));
         let expect = &case["expect"];
         let level: Level = text(expect, "level").parse().expect("a level");
