@@ -27,25 +27,6 @@ pub const NAMESPACE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long `seclab test` waits for a variant's pods to start.
 pub const POD_START_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Whether a Pod object is Running with every container Ready (or done).
-fn pod_ready(p: &KubeObject) -> bool {
-    let phase = p.value.pointer("/status/phase").and_then(Value::as_str);
-    if phase == Some("Succeeded") {
-        return true;
-    }
-    let statuses = p
-        .value
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array);
-    phase == Some("Running")
-        && statuses.is_some_and(|s| {
-            !s.is_empty()
-                && s.iter()
-                    .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-        })
-        && p.value.pointer("/metadata/deletionTimestamp").is_none()
-}
-
 /// Whether a Deployment is done rolling out: its ready replicas reach
 /// its replicas (1 when unset; 0 or paused is done at once), or its
 /// controller reports that it cannot create pods (`ReplicaFailure`, e.g.
@@ -82,7 +63,10 @@ pub async fn wait_pods(cluster: &Cluster, lab: &str, timeout: Duration) -> anyho
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let objects = read::snapshot(cluster, lab).await?;
-        let pods_ready = objects.iter().filter(|o| o.kind() == "Pod").all(pod_ready);
+        let pods_ready = objects
+            .iter()
+            .filter(|o| o.kind() == "Pod")
+            .all(|p| seclab_checkers::cluster::settle::is_settled(&p.value));
         let rolled_out = objects
             .iter()
             .filter(|o| o.kind() == "Deployment")

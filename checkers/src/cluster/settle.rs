@@ -172,6 +172,13 @@ fn owned_by_job(pod: &Value) -> bool {
         .is_some_and(|refs| refs.iter().any(|r| str_at(r, "/kind") == "Job"))
 }
 
+/// Whether one observation of a pod (API JSON) is settled: Running with
+/// every container Ready, or a Job's pod that Succeeded, and not
+/// Terminating — what [`grade`] requires of each observation.
+pub fn is_settled(pod: &Value) -> bool {
+    unsettled(pod).is_none()
+}
+
 /// Why one observation of a pod is not settled, if it is not.
 fn unsettled(pod: &Value) -> Option<String> {
     if pod
