@@ -34,7 +34,6 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
 use crate::app::{Availability, DemoEvent, Effect, Graded, Model, Msg, update};
@@ -49,7 +48,7 @@ use crate::session::{
 };
 use crate::shell::docker::ImageMap;
 use crate::shell::kube::guard::{self, Known, Owned};
-use crate::shell::kube::{self as kube_shell, Cluster, ClusterError, Target, read, resources};
+use crate::shell::kube::{self as kube_shell, Cluster, ClusterError, Target, read};
 use crate::shell::watch;
 
 /// The cluster part's lines, or its failure as one line.
@@ -259,30 +258,12 @@ const WATCHED: &[(&str, &str)] = &[
 /// The lab's namespaces and their objects of the [`WATCHED`] kinds, as
 /// JSON (GETs only).
 async fn watched_objects(c: &Cluster, lab: &str) -> Result<Vec<Value>, ClusterError> {
-    let mut out = Vec::new();
-    for ns in read::lab_namespaces(c, lab).await? {
-        let name = read::name_of(&ns).to_string();
-        out.push(ns.value);
-        for (version, kind) in WATCHED {
-            let Some(res) = resources::builtin(version, kind) else {
-                continue;
-            };
-            let api: Api<DynamicObject> = Api::namespaced_with(c.client(), &name, &res.api);
-            let list = api
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| c.error(e))?;
-            for o in list.items {
-                let mut v = serde_json::to_value(o).unwrap_or(Value::Null);
-                // List items may come without their kind.
-                if let Some(m) = v.as_object_mut() {
-                    m.insert("kind".into(), Value::String((*kind).to_string()));
-                }
-                out.push(v);
-            }
-        }
-    }
-    Ok(out)
+    let (namespaces, objects) = read::in_lab_namespaces(c, lab, WATCHED).await?;
+    Ok(namespaces
+        .into_iter()
+        .chain(objects)
+        .map(|o| o.value)
+        .collect())
 }
 
 /// What the cluster watch compares between looks, one entry per object

@@ -98,13 +98,17 @@ pub fn name_of(o: &KubeObject) -> &str {
         .unwrap_or("")
 }
 
-/// Everything a lab's graders may read live: its namespaces, their objects
-/// of the kinds above, and the non-bootstrap cluster RBAC objects.
-pub async fn snapshot(cluster: &Cluster, lab: &str) -> Result<Vec<KubeObject>, ClusterError> {
+/// The namespaces labelled with `lab`, and in them every object of `kinds`
+/// (`(apiVersion, kind)`, built-in kinds): (namespaces, objects).
+pub async fn in_lab_namespaces(
+    cluster: &Cluster,
+    lab: &str,
+    kinds: &[(&str, &str)],
+) -> Result<(Vec<KubeObject>, Vec<KubeObject>), ClusterError> {
     let namespaces = lab_namespaces(cluster, lab).await?;
     let mut out = Vec::new();
     for ns in &namespaces {
-        for (v, k) in NAMESPACED {
+        for (v, k) in kinds {
             out.extend(
                 list(
                     cluster,
@@ -116,6 +120,13 @@ pub async fn snapshot(cluster: &Cluster, lab: &str) -> Result<Vec<KubeObject>, C
             );
         }
     }
+    Ok((namespaces, out))
+}
+
+/// Everything a lab's graders may read live: its namespaces, their objects
+/// of the kinds above, and the non-bootstrap cluster RBAC objects.
+pub async fn snapshot(cluster: &Cluster, lab: &str) -> Result<Vec<KubeObject>, ClusterError> {
+    let (namespaces, mut out) = in_lab_namespaces(cluster, lab, NAMESPACED).await?;
     out.extend(namespaces);
     for (v, k) in CLUSTER_SCOPED {
         let all = list(cluster, &resource(v, k), None, &ListParams::default()).await?;
