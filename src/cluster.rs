@@ -439,7 +439,81 @@ pub async fn apply_workspace(
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    apply_objects(owned, &lab.spec.id, &names, workspace).await
+    let (policies, objects): (Vec<KubeObject>, Vec<KubeObject>) =
+        workspace.iter().cloned().partition(is_audit_policy);
+    let mut out = apply_objects(owned, &lab.spec.id, &names, &objects).await?;
+    for p in &policies {
+        install_audit_policy(owned, lab, p, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// Whether `o` is an audit policy (`audit.k8s.io`): a file the API server
+/// reads at start, not an object of its API.
+pub fn is_audit_policy(o: &KubeObject) -> bool {
+    o.api_version().starts_with("audit.k8s.io/")
+}
+
+/// Installs the workspace's audit policy `p` into the API server when the
+/// lab names its file (lab.yaml `audit_policy:`); any other audit policy
+/// is skipped with the reason.
+async fn install_audit_policy(
+    owned: &Owned,
+    lab: &Lab,
+    p: &KubeObject,
+    out: &mut Applied,
+) -> anyhow::Result<()> {
+    use crate::shell::kind::audit;
+    let file = p.source.as_deref().unwrap_or("");
+    if lab.spec.audit_policy.as_deref() != Some(file) || file.is_empty() {
+        out.skipped.push(format!(
+            "audit Policy in {}: an audit policy is a file kube-apiserver reads when it starts, not an API object; {}",
+            if file.is_empty() { "the workspace" } else { file },
+            match &lab.spec.audit_policy {
+                Some(f) => format!("this lab installs only {f}"),
+                None => "this lab does not install one".to_string(),
+            }
+        ));
+        return Ok(());
+    }
+    let engine = crate::shell::docker::Engine::connect().await.map_err(|e| {
+        anyhow::anyhow!("installing {file} into the kind node needs the Docker engine: {e}")
+    })?;
+    let cp = audit::control_plane(&engine).await?;
+    // JSON is YAML: the API server reads the policy as the student wrote it.
+    let text = serde_json::to_string_pretty(&p.value)?;
+    let done =
+        audit::install_policy(owned, &engine, &cp, file, &text, audit::RESTART_TIMEOUT).await?;
+    out.applied.push(match done {
+        audit::Installed::Unchanged => {
+            format!("audit policy {file} (the API server already has it)")
+        }
+        audit::Installed::Restarted => {
+            format!("audit policy {file} (kube-apiserver restarted with it and is ready)")
+        }
+    });
+    Ok(())
+}
+
+/// Puts seclab's own audit policy back into the API server when `lab`
+/// installs one (lab.yaml `audit_policy:`); nothing otherwise.
+pub async fn restore_audit_policy(owned: &Owned, lab: &Lab) -> anyhow::Result<Option<String>> {
+    use crate::shell::kind::audit;
+    if lab.spec.audit_policy.is_none() {
+        return Ok(None);
+    }
+    let engine = crate::shell::docker::Engine::connect().await.map_err(|e| {
+        anyhow::anyhow!("putting seclab's audit policy back needs the Docker engine: {e}")
+    })?;
+    let cp = audit::control_plane(&engine).await?;
+    Ok(
+        match audit::restore_default(owned, &engine, &cp, audit::RESTART_TIMEOUT).await? {
+            audit::Installed::Unchanged => None,
+            audit::Installed::Restarted => {
+                Some("seclab's audit policy (kube-apiserver restarted with it)".to_string())
+            }
+        },
+    )
 }
 
 /// The command a probe runs in the source pod: a TCP connection to the
@@ -568,6 +642,16 @@ pub async fn gather<E: crate::shell::kube::exec::Exec>(
             allowed,
             reason,
         });
+    }
+    if !wanted.audit_events.is_empty() {
+        use crate::shell::kind::audit;
+        let engine = crate::shell::docker::Engine::connect().await.map_err(|e| {
+            anyhow::anyhow!("reading the audit log from the kind node needs the Docker engine: {e}")
+        })?;
+        let cp = audit::control_plane(&engine).await?;
+        let log = audit::read_log(&engine, &cp).await?;
+        let wanted: Vec<&_> = wanted.audit_events.iter().collect();
+        facts.audit_events = seclab_checkers::audit::trail::keep(&log, &wanted);
     }
     Ok(facts)
 }

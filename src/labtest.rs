@@ -394,8 +394,11 @@ pub fn run_lab_in(lab: &Lab, mode: Mode<'_>) -> Result<Vec<Case>, InputError> {
         ..
     } = mode
         && cluster_lab
-        && let Err(e) = crate::shell::kube::block_on(crate::cluster::teardown(owned, &lab.spec.id))
-            .and_then(|r| r)
+        && let Err(e) = crate::shell::kube::block_on(async {
+            crate::cluster::teardown(owned, &lab.spec.id).await?;
+            crate::cluster::restore_audit_policy(owned, lab).await
+        })
+        .and_then(|r| r)
     {
         cases.push(Case {
             name: format!("{}/cleanup", lab.spec.id),

@@ -419,6 +419,7 @@ pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::Quiz
             CheckSpec::Quiz(q) => Some((q.id.as_str(), Some(q))),
             CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
             CheckSpec::ReportQuestion(q) => Some((q.id.as_str(), None)),
+            CheckSpec::AuditEvent(a) => Some((a.id.as_str(), None)),
             // Every other checker grades files, not answers.
             _ => None,
         })

@@ -5,8 +5,11 @@
 //!   validation) and its rule evaluation, exact to k8s.io/apiserver
 //!   `pkg/audit/policy/checker.go` as of Kubernetes v1.36 (the `"*"` API
 //!   group wildcard included).
+//! - [`trail`]: the `audit_event` check: a request of the student's own,
+//!   found in the live cluster's audit log.
 
 pub mod policy;
+pub mod trail;
 
 pub use policy::{
     Evaluation, GroupResources, Level, Policy, PolicyError, PolicyRule, Request, Stage,

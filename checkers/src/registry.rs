@@ -80,6 +80,9 @@ pub enum CheckSpec {
     /// Images pinned by digest, not by a moving tag: a workload, a Compose
     /// service or a Dockerfile's FROM lines (workspace).
     ImagesPinned(crate::supply::ImagesPinnedCheck),
+    /// A request of the student's own found in the live cluster's audit
+    /// log, answered with its auditID, source IP or time.
+    AuditEvent(crate::audit::trail::AuditEventCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -175,6 +178,7 @@ impl CheckSpec {
             CheckSpec::Dockerfile(_) => "dockerfile",
             CheckSpec::Inventory(_) => "inventory",
             CheckSpec::ImagesPinned(_) => "images_pinned",
+            CheckSpec::AuditEvent(_) => "audit_event",
         }
     }
 
@@ -187,7 +191,7 @@ impl CheckSpec {
             },
             CheckSpec::Quiz(_) => vec![Need::Answers],
             CheckSpec::Flag(f) if f.seed.is_some() => vec![Need::Answers],
-            CheckSpec::Flag(_) => vec![Need::Answers, Need::Cluster],
+            CheckSpec::Flag(_) | CheckSpec::AuditEvent(_) => vec![Need::Answers, Need::Cluster],
             CheckSpec::Rbac(_)
             | CheckSpec::ServiceAccountToken(_)
             | CheckSpec::Pss(_)
@@ -267,6 +271,7 @@ impl CheckSpec {
             CheckSpec::Dockerfile(d) => d.describe(),
             CheckSpec::Inventory(i) => i.describe(),
             CheckSpec::ImagesPinned(p) => p.describe(),
+            CheckSpec::AuditEvent(a) => a.describe(),
         }
     }
 
@@ -352,6 +357,11 @@ impl CheckSpec {
             CheckSpec::ImagesPinned(p) => {
                 crate::supply::grade(p, ev.workspace, ev.compose, ev.texts, ev.live)
             }
+            CheckSpec::AuditEvent(a) => crate::audit::trail::grade(
+                a,
+                ev.kube.map(|k| k.audit_events.as_slice()),
+                answer(&a.id).and_then(Value::as_str),
+            ),
         }
     }
 }
@@ -419,7 +429,10 @@ impl CheckSpec {
                 Source::Workspace => targets(m.target.find_in(m.namespace.as_deref(), workspace)),
                 Source::Cluster => Reads::default(),
             },
-            CheckSpec::Quiz(_) | CheckSpec::Flag(_) | CheckSpec::ReportQuestion(_) => Reads {
+            CheckSpec::Quiz(_)
+            | CheckSpec::Flag(_)
+            | CheckSpec::ReportQuestion(_)
+            | CheckSpec::AuditEvent(_) => Reads {
                 answers: true,
                 ..Reads::default()
             },

@@ -217,6 +217,9 @@ pub fn flag_prompt(task: &TaskSpec, id: &str) -> String {
             }
             // The form has no report at hand: the general form of the
             // question (`seclab show` renders it from the report).
+            seclab_checkers::CheckSpec::AuditEvent(a) if a.id == id => {
+                Some(a.question.trim().to_string())
+            }
             seclab_checkers::CheckSpec::ReportQuestion(q) if q.id == id => Some(
                 seclab_checkers::trivy::question::text_without_report(q.question),
             ),

@@ -175,7 +175,9 @@ pub fn stop_lab(ctx: &Ctx, lab: &Lab) -> anyhow::Result<Vec<String>> {
     }
     kube_shell::block_on(async {
         let owned = cluster::connect_owned(&ctx.target, &st).await?;
-        cluster::teardown(&owned, &lab.spec.id).await
+        let mut gone = cluster::teardown(&owned, &lab.spec.id).await?;
+        gone.extend(cluster::restore_audit_policy(&owned, lab).await?);
+        Ok(gone)
     })?
 }
 

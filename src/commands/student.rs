@@ -104,6 +104,9 @@ fn questions_json(t: &TaskSpec, root: Option<&Path>, seed: &str) -> Vec<Value> {
                 "id": q.id, "question": crate::session::report_question_text(q, root, seed),
                 "kind": "report", "choices": [],
             })),
+            CheckSpec::AuditEvent(a) => Some(json!({
+                "id": a.id, "question": a.question.trim(), "kind": "audit_event", "choices": [],
+            })),
             _ => None,
         })
         .collect()

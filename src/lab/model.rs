@@ -64,6 +64,13 @@ pub struct LabSpec {
     /// 5 when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settle_seconds: Option<u64>,
+    /// On a cluster: the workspace file (an `audit.k8s.io/v1` Policy) that
+    /// `seclab apply` installs as kube-apiserver's audit policy, after
+    /// checking that it loads; the API server restarts with it (seclab
+    /// waits until it is ready). `seclab stop` puts seclab's own policy
+    /// back. Without it, an audit policy in the workspace is not applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_policy: Option<String>,
 }
 
 /// The settle period when a lab gives none.

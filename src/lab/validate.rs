@@ -310,6 +310,11 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             out.extend(q.problem());
         }
         CheckSpec::Dockerfile(d) => out.extend(d.problems()),
+        CheckSpec::AuditEvent(a) => {
+            if !question_ids.insert(a.id.clone()) {
+                out.push(format!("duplicate question id `{}`", a.id));
+            }
+        }
     }
     out
 }

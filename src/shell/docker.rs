@@ -17,6 +17,7 @@ mod images;
 mod lab;
 mod layers;
 mod map;
+mod node;
 mod trivy;
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +45,7 @@ use serde_json::Value;
 pub use images::built_tag;
 pub use layers::{Saved, read_saved};
 pub use map::ImageMap;
+pub use node::KindNode;
 
 use body::{Owner, create_body};
 

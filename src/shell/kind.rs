@@ -12,6 +12,8 @@
 //! wants), so a failed load falls back to `docker save -o <tar>` plus `kind
 //! load image-archive <tar>`.
 
+pub mod audit;
+
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read};

@@ -55,6 +55,11 @@ pub struct ClusterFacts {
     /// The SubjectAccessReviews the shell made ([`access_reviews`]).
     #[serde(default)]
     pub reviews: Vec<AccessReviewResult>,
+    /// The audit events of the control-plane node's log that the lab's
+    /// `audit_event` checks select ([`crate::audit::trail::keep`]); empty
+    /// when none asks.
+    #[serde(default)]
+    pub audit_events: Vec<Value>,
 }
 
 /// Everything the shell must ask the cluster for a set of checks (a task,
@@ -68,6 +73,9 @@ pub struct Plan {
     pub probes: Vec<ProbeSpec>,
     /// SubjectAccessReviews.
     pub reviews: Vec<AccessReviewSpec>,
+    /// What the `audit_event` checks look for in the audit log (the shell
+    /// reads the log only when this is not empty).
+    pub audit_events: Vec<crate::audit::trail::EventMatch>,
 }
 
 /// The [`Plan`] for `checks`, given the live objects of the lab (for the
@@ -91,6 +99,9 @@ pub fn plan<'a>(
                         out.probes.push(p);
                     }
                 }
+            }
+            crate::CheckSpec::AuditEvent(a) if !out.audit_events.contains(&a.matches) => {
+                out.audit_events.push(a.matches.clone());
             }
             crate::CheckSpec::Rbac(r) => {
                 for a in access_reviews(r) {

@@ -265,6 +265,20 @@ impl Cluster {
         }
     }
 
+    /// Whether the API server says it is ready (`GET /readyz` answers
+    /// `ok`); an unreachable server is `Ok(false)`, not an error.
+    pub async fn ready(&self) -> bool {
+        let req = http::Request::get("/readyz").body(Vec::new());
+        match req {
+            Ok(req) => self
+                .client
+                .request_text(req)
+                .await
+                .is_ok_and(|t| t.trim() == "ok"),
+            Err(_) => false,
+        }
+    }
+
     /// The API server's version (`/version`): whether it answers at all.
     pub async fn version(&self) -> Result<String, ClusterError> {
         let v = self
