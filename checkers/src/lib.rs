@@ -32,6 +32,7 @@
 //! - [`registry`]: `CheckSpec` (every checker a lab can name), the
 //!   evidence each needs, and grading one check.
 
+pub mod admission;
 pub mod audit;
 pub mod cluster;
 pub mod container;
