@@ -576,6 +576,7 @@ pub fn evaluate(
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_pass_by_value)] // literals handed to the helpers
 mod tests {
     use super::{Outcome, Semantics, World, evaluate};
     use crate::admission::{Binding, Operation, Request, UserInfo, Vap};
