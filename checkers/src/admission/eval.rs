@@ -271,7 +271,7 @@ fn decision(policy: &Vap, binding: &Binding, outcome: Outcome, message: String) 
 }
 
 /// The decision of one binding with one param object (or none).
-fn run(
+pub(crate) fn run(
     policy: &Vap,
     binding: &Binding,
     req: &Request,
@@ -375,14 +375,7 @@ fn run(
         };
         d.failures.push(failure);
     }
-    let who = if binding.implied {
-        format!("ValidatingAdmissionPolicy '{}'", policy.name)
-    } else {
-        format!(
-            "ValidatingAdmissionPolicy '{}' with binding '{}'",
-            policy.name, binding.name
-        )
-    };
+    let who = who_of(policy, binding);
     for f in &d.failures {
         for a in &binding.actions {
             match a {
@@ -404,6 +397,23 @@ fn run(
     }
     d
 }
+
+/// Who decided, as the API server names it in messages.
+fn who_of(policy: &Vap, binding: &Binding) -> String {
+    if let Some(rule) = binding.name.strip_prefix(KYVERNO_RULE) {
+        format!("ClusterPolicy '{}' rule '{rule}'", policy.name)
+    } else if binding.implied {
+        format!("ValidatingAdmissionPolicy '{}'", policy.name)
+    } else {
+        format!(
+            "ValidatingAdmissionPolicy '{}' with binding '{}'",
+            policy.name, binding.name
+        )
+    }
+}
+
+/// The prefix of the stand-in binding's name for a Kyverno rule.
+pub(crate) const KYVERNO_RULE: &str = "kyverno-rule:";
 
 fn variables_map(values: &[(String, Cel)]) -> Cel {
     let map: std::collections::HashMap<kube_cel::cel::objects::Key, Cel> = values
