@@ -377,6 +377,60 @@ pub enum ScanCommand {
     /// 0 evaluated, 2 bad input (a policy that does not load, at
     /// `path:line:col`).
     AuditPolicy(AuditPolicyArgs),
+    /// Admission policies offline: every object of --against, sent as an
+    /// admission request (CREATE by default), through every
+    /// ValidatingAdmissionPolicy with its bindings and every Kyverno
+    /// ClusterPolicy/Policy (validate.cel, autogen for pod controllers) in
+    /// POLICY: admitted, rejected (which validation, with its message),
+    /// skipped (why) or an error.
+    ///
+    /// A Warn or Audit binding admits with the warning shown. A policy
+    /// with no binding is evaluated as if bound to everything with Deny, as
+    /// the Kyverno CLI does (on a cluster it would do nothing); a note
+    /// says so. Namespace objects among the manifests give namespace
+    /// labels for namespaceSelector and namespaceObject; other objects in
+    /// the policy files are params for paramRef. Exit codes: 0 nothing
+    /// rejected, 1 some request rejected or not evaluable, 2 bad input (a
+    /// file that does not parse, a policy the API server would refuse, at
+    /// `path:line:col`).
+    Admission(AdmissionArgs),
+}
+
+/// Arguments of `scan admission`.
+#[derive(Debug, clap::Args)]
+pub struct AdmissionArgs {
+    /// Policy files or folders: ValidatingAdmissionPolicy, its bindings,
+    /// Kyverno policies, and param objects.
+    #[arg(required = true, value_name = "POLICY")]
+    pub policies: Vec<PathBuf>,
+    /// Manifest files or folders whose objects are sent as requests.
+    #[arg(long, required = true, num_args = 1.., value_name = "MANIFEST")]
+    pub against: Vec<PathBuf>,
+    /// The operation of every request.
+    #[arg(long, value_enum, default_value_t = AdmissionOperation::Create)]
+    pub operation: AdmissionOperation,
+    /// The requesting user (default: kubernetes-admin in group
+    /// system:masters, as a kind cluster's kubeconfig).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// A group of the requesting user (repeatable).
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// Show skipped pairs too.
+    #[arg(long)]
+    pub show_skipped: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+/// The operation of `scan admission`'s requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdmissionOperation {
+    /// Create the object.
+    Create,
+    /// Update the object (the old object is the same object).
+    Update,
 }
 
 /// Arguments of `scan audit-policy`: the policy file and one request, a

@@ -10,8 +10,10 @@ pub mod expr;
 pub mod kyverno;
 pub mod policy;
 pub mod request;
+pub mod set;
 
 pub use eval::{Decision, Failure, Outcome, Semantics, World, evaluate};
 pub use kyverno::{KyvernoPolicy, is_kyverno_policy};
 pub use policy::{Action, Binding, FailurePolicy, Vap, is_binding, is_policy};
 pub use request::{Operation, Request, UserInfo};
+pub use set::{Located, Origin, PolicySet};

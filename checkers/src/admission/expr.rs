@@ -37,7 +37,15 @@ impl Compiled {
         let mut expr = Parser::new()
             .enable_optional_syntax(true)
             .parse(source)
-            .map_err(|e| e.to_string().trim().to_owned())?;
+            .map_err(|e| {
+                // The parser's first line says what and where; the rest
+                // repeats the source with a caret.
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default().trim();
+                first
+                    .strip_prefix("ERROR: <input>:")
+                    .map_or_else(|| first.to_owned(), |rest| format!("at {rest}"))
+            })?;
         rewrite(&mut expr);
         let variables = expr
             .references()
