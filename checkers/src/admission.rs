@@ -5,6 +5,7 @@
 //! warnings of a `Warn` binding, and why a request was skipped — and
 //! Kyverno policies written with `validate.cel`, autogen included.
 
+pub mod check;
 pub mod eval;
 pub mod expr;
 pub mod kyverno;

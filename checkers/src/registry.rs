@@ -83,6 +83,10 @@ pub enum CheckSpec {
     /// A request of the student's own found in the live cluster's audit
     /// log, answered with its auditID, source IP or time.
     AuditEvent(crate::audit::trail::AuditEventCheck),
+    /// The workspace's admission policies (ValidatingAdmissionPolicy +
+    /// binding, or Kyverno) against a battery of admission requests, each
+    /// to be admitted or rejected.
+    AdmissionPolicy(crate::admission::check::AdmissionPolicyCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -179,6 +183,7 @@ impl CheckSpec {
             CheckSpec::Inventory(_) => "inventory",
             CheckSpec::ImagesPinned(_) => "images_pinned",
             CheckSpec::AuditEvent(_) => "audit_event",
+            CheckSpec::AdmissionPolicy(_) => "admission_policy",
         }
     }
 
@@ -201,7 +206,8 @@ impl CheckSpec {
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_)
             | CheckSpec::Dockerfile(_)
-            | CheckSpec::ImagesPinned(_) => vec![Need::Workspace],
+            | CheckSpec::ImagesPinned(_)
+            | CheckSpec::AdmissionPolicy(_) => vec![Need::Workspace],
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
@@ -272,6 +278,7 @@ impl CheckSpec {
             CheckSpec::Inventory(i) => i.describe(),
             CheckSpec::ImagesPinned(p) => p.describe(),
             CheckSpec::AuditEvent(a) => a.describe(),
+            CheckSpec::AdmissionPolicy(a) => a.describe(),
         }
     }
 
@@ -362,6 +369,7 @@ impl CheckSpec {
                 ev.kube.map(|k| k.audit_events.as_slice()),
                 answer(&a.id).and_then(Value::as_str),
             ),
+            CheckSpec::AdmissionPolicy(a) => crate::admission::check::grade(a, ev.workspace),
         }
     }
 }
@@ -473,6 +481,7 @@ impl CheckSpec {
                 reads
             }
             CheckSpec::Netpol(_) => every(&crate::netpol::reads_kind),
+            CheckSpec::AdmissionPolicy(a) => every(&|k| a.reads_kind(k)),
             CheckSpec::Rbac(_) => every(&|k| RBAC_KINDS.contains(&k)),
             CheckSpec::Container(c) => {
                 let suffix = format!("/{}", c.file);

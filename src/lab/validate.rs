@@ -253,6 +253,7 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
         CheckSpec::Image(i) => out.extend(i.problem()),
         CheckSpec::Inventory(i) => out.extend(i.problem()),
         CheckSpec::ImagesPinned(p) => out.extend(p.problem()),
+        CheckSpec::AdmissionPolicy(a) => out.extend(a.problems()),
         CheckSpec::Rbac(r) => {
             if let Err(e) = r.request() {
                 out.push(format!("rbac check: {e}"));

@@ -1,7 +1,8 @@
 //! Kyverno `ClusterPolicy` / `Policy` (`kyverno.io/v1`) rules written with
 //! `validate.cel`, evaluated as Kyverno's admission webhook does: the
 //! rule's `match` / `exclude` (`any` / `all` / `resources`: kinds with
-//! subresources, names, namespaces, selectors, operations), the rules
+//! subresources — `Pod` covering `pods/ephemeralcontainers` as Kyverno's
+//! does —, names, namespaces, selectors, operations), the rules
 //! Kyverno generates for pod controllers from a rule on Pods (autogen:
 //! `object.spec` read as `object.spec.template.spec`, CronJob's
 //! `object.spec.jobTemplate.spec.template.spec`), `celPreconditions`,
@@ -198,7 +199,11 @@ fn kind_matches(entry: &str, req: &Request) -> bool {
     (kind == "*" || kind == req.kind.name)
         && group.is_none_or(|g| g == "*" || g == req.kind.group)
         && version.is_none_or(|v| v == "*" || v == req.kind.version)
-        && (sub == "*" || sub == req.sub_resource)
+        && (sub == "*"
+            || sub == req.sub_resource
+            // Kyverno reads a rule on Pods as covering the
+            // ephemeralcontainers subresource too (`kubectl debug`).
+            || (sub.is_empty() && kind == "Pod" && req.sub_resource == "ephemeralcontainers"))
 }
 
 fn filter_matches(f: &Filter, req: &Request, world: &World) -> bool {
@@ -738,6 +743,9 @@ mod tests {
         let mut r = req(&pod);
         r.operation = Operation::Update;
         r.sub_resource = "ephemeralcontainers".into();
+        // A rule on Pods covers `kubectl debug` (pods/ephemeralcontainers).
+        assert_eq!(p.evaluate(&r, &World::default())[0].outcome, Outcome::Admit);
+        r.sub_resource = "status".into();
         assert_eq!(p.evaluate(&r, &World::default())[0].outcome, Outcome::Skip);
         assert!(wildcard("kube-*", "kube-system") && !wildcard("kube-?", "kube-system"));
     }
