@@ -2,6 +2,7 @@
 //! command line; no lab and no workspace needed. One module per scanner;
 //! this file only dispatches.
 
+pub mod audit;
 pub mod audit_policy;
 pub mod dockerfile;
 pub mod image;
@@ -23,5 +24,6 @@ pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
         ScanCommand::Dockerfile(args) => dockerfile::run(args),
         ScanCommand::Image(args) => image::run(args),
         ScanCommand::AuditPolicy(args) => audit_policy::run(args),
+        ScanCommand::Audit(args) => audit::run(args),
     }
 }
