@@ -300,8 +300,21 @@ pub struct LogError {
 /// Parses line number `number` of a log (its text without the line end);
 /// `Ok(None)` for a blank line.
 pub fn parse_line(text: &str, number: usize) -> Result<Option<Event<'_>>, LogError> {
-    if text.trim().is_empty() {
+    let body = text.trim_start();
+    if body.is_empty() {
         return Ok(None);
+    }
+    let column = 1 + text.len() - body.len();
+    // serde would read a JSON array as the struct's fields in order.
+    if !body.starts_with('{') {
+        return Err(LogError {
+            line: number,
+            column,
+            message:
+                "not a JSON object: an audit log holds one audit.k8s.io/v1 Event object per line"
+                    .to_owned(),
+            incomplete: false,
+        });
     }
     let event: Event<'_> = serde_json::from_str(text).map_err(|e| {
         // serde_json's message ends in " at line L column C"; the line is
@@ -318,7 +331,7 @@ pub fn parse_line(text: &str, number: usize) -> Result<Option<Event<'_>>, LogErr
     })?;
     let not_event = |message: String| LogError {
         line: number,
-        column: 1 + text.len() - text.trim_start().len(),
+        column,
         message,
         incomplete: false,
     };
@@ -654,8 +667,16 @@ mod tests {
         let at = line.find("\"yesterday\"").expect("there") + "\"yesterday\"".len();
         assert_eq!(e.column, at, "located at the end of the value");
 
-        assert!(parse_line("[1, 2]", 1).is_err());
-        assert!(parse_line("null", 1).is_err());
+        for not_object in ["[1, 2]", "null", "  \"x\"", "level=info msg=hi"] {
+            let e = parse_line(not_object, 1).expect_err(not_object);
+            assert!(e.message.starts_with("not a JSON object"), "{e}");
+            assert_eq!(e.column, if not_object.starts_with(' ') { 3 } else { 1 });
+        }
+        let fields: Vec<String> = (0..16).map(|i| format!("\"f{i}\"")).collect();
+        assert!(
+            parse_line(&format!("[{}]", fields.join(",")), 1).is_err(),
+            "an array is not an event, even one of 16 strings"
+        );
         assert!(parse_line("{\"auditID\":\"a\" x", 1).is_err());
     }
 
