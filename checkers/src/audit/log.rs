@@ -267,9 +267,12 @@ mod rfc3339 {
         let Some(text) = Option::<Text<'de>>::deserialize(d)? else {
             return Ok(None);
         };
-        text.parse::<Timestamp>().map(Some).map_err(|e| {
-            D::Error::custom(format!("{:?} is not an RFC 3339 time: {e}", text.as_str()))
-        })
+        super::fast_time(&text)
+            .map_or_else(|| text.parse::<Timestamp>(), Ok)
+            .map(Some)
+            .map_err(|e| {
+                D::Error::custom(format!("{:?} is not an RFC 3339 time: {e}", text.as_str()))
+            })
     }
 
     // serde's `with` passes `&Option<Timestamp>`.
@@ -280,6 +283,60 @@ mod rfc3339 {
             None => s.serialize_none(),
         }
     }
+}
+
+/// The timestamp of `s` when it is spelt as the API server writes times
+/// (metav1.Time / MicroTime: `2026-12-03T10:15:30Z`,
+/// `2026-12-03T10:15:30.123456Z`), read without jiff's general parser
+/// (a third of the time of reading an event otherwise); `None` for any
+/// other spelling, which jiff then reads (offsets, lowercase `t`/`z`) or
+/// refuses with its message.
+fn fast_time(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')]
+        .iter()
+        .any(|&(i, c)| b[i] != c)
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let nanos = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            num(20, b.len() - 1)? * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days since 1970-01-01 (H. Hinnant's days_from_civil; years from 0).
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    Timestamp::new(secs, i32::try_from(nanos).ok()?).ok()
 }
 
 /// A line that is not an audit event.
@@ -795,7 +852,54 @@ mod tests {
         }
     }
 
-    /// Tiny seeded PRNG (xorshift64*), for the property test below.
+    #[test]
+    fn the_fast_time_path_agrees_with_jiff() {
+        let mut rng = Rng(0x7173_a11e);
+        let digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+        let mut fast = 0;
+        for i in 0..20_000 {
+            let d =
+                |rng: &mut Rng, n: usize| -> String { (0..n).map(|_| rng.pick(&digits)).collect() };
+            // Mostly plausible fields, with out-of-range ones mixed in.
+            let year = if i % 3 == 0 {
+                d(&mut rng, 4)
+            } else {
+                format!("{}", 1900 + i % 300)
+            };
+            let month = format!("{:02}", i % 14);
+            let day = format!("{:02}", (i / 14) % 33);
+            let time = format!("{:02}:{:02}:{:02}", i % 25, (i * 7) % 61, (i * 13) % 61);
+            let frac = match i % 5 {
+                0 => String::new(),
+                1 => format!(".{}", d(&mut rng, 6)),
+                2 => format!(".{}", d(&mut rng, 9)),
+                3 => format!(".{}", d(&mut rng, 1 + i % 10)),
+                _ => ".".to_owned(),
+            };
+            let s = format!("{year}-{month}-{day}T{time}{frac}Z");
+            let by_jiff = s.parse::<Timestamp>().ok();
+            match fast_time(&s) {
+                Some(t) => {
+                    fast += 1;
+                    assert_eq!(Some(t), by_jiff, "{s}");
+                }
+                // Refused by the fast path: jiff decides (second 60 aside,
+                // which the fast path leaves to it, jiff refuses too).
+                None if !s.contains(":60") => assert_eq!(by_jiff, None, "{s}"),
+                None => {}
+            }
+        }
+        assert!(fast > 5_000, "the fast path was taken {fast} times");
+        for other in [
+            "2026-12-03T10:15:30+01:00",
+            "2026-12-03t10:15:30z",
+            "2026-12-03 10:15:30Z",
+        ] {
+            assert_eq!(fast_time(other), None, "{other}");
+        }
+    }
+
+    /// Tiny seeded PRNG (xorshift64*), for the property tests below.
     struct Rng(u64);
     impl Rng {
         fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
