@@ -394,6 +394,60 @@ pub enum ScanCommand {
     /// file that does not parse, a policy the API server would refuse, at
     /// `path:line:col`).
     Admission(AdmissionArgs),
+    /// Read kube-apiserver audit logs (JSON lines of `audit.k8s.io/v1`
+    /// Events, as --audit-log-path writes them) and show the events that
+    /// match: one line each (time, stage, user, verb, resource ns/name or
+    /// the URI, code, source IP, authorization decision), then how many
+    /// were read and matched.
+    ///
+    /// Reads files (gzip-compressed ones too, such as rotated logs kept
+    /// with --audit-log-compress, recognised by their content) or stdin
+    /// (`-` or no file), streaming: a line at a time, never the whole log.
+    /// Each filter flag may be repeated (any of its values), and all the
+    /// flags given must hold. Every stage is shown unless --stage says
+    /// which (a request has one event per stage). A last line cut short (a
+    /// log still being written) is skipped with a warning. Exit codes: 0
+    /// the logs read (whether or not any event matched), 2 bad input (a
+    /// line that is not an audit event, at `path:line:col`; a bad flag).
+    Audit(AuditArgs),
+}
+
+/// Arguments of `scan audit`: the logs and the filters.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Audit log files (plain or gzip); `-` or none: stdin.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Only requests by this user (`user.username`) or made as them
+    /// (`impersonatedUser.username`).
+    #[arg(long = "user", value_name = "USER")]
+    pub users: Vec<String>,
+    /// Only this verb (get, list, watch, create, update, patch, delete).
+    #[arg(long = "verb", value_name = "VERB")]
+    pub verbs: Vec<String>,
+    /// Only this resource, as an audit policy names it: pods (not its
+    /// subresources), pods/exec, pods/* (pods and every subresource),
+    /// */exec, *; R.GROUP for a group (deployments.apps).
+    #[arg(long = "resource", value_name = "R[/SUB]")]
+    pub resources: Vec<String>,
+    /// Only objects in this namespace.
+    #[arg(long = "namespace", short = 'n', value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// Only requests received at or after this RFC 3339 time
+    /// (2026-12-03T10:15:30Z; requestReceivedTimestamp).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only requests received at or before this RFC 3339 time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only events of this stage: RequestReceived, ResponseStarted,
+    /// ResponseComplete or Panic.
+    #[arg(long = "stage", value_name = "STAGE")]
+    pub stages: Vec<String>,
+    /// Output format: text lines and a summary, or a JSON array of the
+    /// matching events (upstream field names, plus `file` and `line`).
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
 }
 
 /// Arguments of `scan admission`.

@@ -68,9 +68,15 @@ impl InputError {
     /// be read here (built-in labs are embedded, so their files may not be
     /// on disk).
     pub fn snippet(&self) -> Option<String> {
+        use std::io::BufRead as _;
         let (line, col) = (self.line?, self.col?);
-        let text = std::fs::read_to_string(&self.path).ok()?;
-        let src = text.lines().nth(line.checked_sub(1)?)?;
+        // A line at a time: the file may be a large log.
+        let file = std::fs::File::open(&self.path).ok()?;
+        let src = std::io::BufReader::new(file)
+            .lines()
+            .nth(line.checked_sub(1)?)?
+            .ok()?;
+        let src = src.strip_suffix('\r').unwrap_or(&src);
         let gutter = line.to_string();
         let pad = " ".repeat(gutter.len());
         let caret = " ".repeat(col.saturating_sub(1));

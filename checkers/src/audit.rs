@@ -5,9 +5,12 @@
 //!   validation) and its rule evaluation, exact to k8s.io/apiserver
 //!   `pkg/audit/policy/checker.go` as of Kubernetes v1.36 (the `"*"` API
 //!   group wildcard included).
+//! - [`log`]: the API server's audit log (JSON lines of `audit.k8s.io/v1`
+//!   Events) read with borrowed strings, and a [`log::Filter`] over it.
 //! - [`trail`]: the `audit_event` check: a request of the student's own,
 //!   found in the live cluster's audit log.
 
+pub mod log;
 pub mod policy;
 pub mod trail;
 

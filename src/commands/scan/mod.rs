@@ -3,6 +3,7 @@
 //! this file only dispatches.
 
 pub mod admission;
+pub mod audit;
 pub mod audit_policy;
 pub mod dockerfile;
 pub mod image;
@@ -25,5 +26,6 @@ pub fn run(command: &ScanCommand) -> anyhow::Result<Outcome> {
         ScanCommand::Image(args) => image::run(args),
         ScanCommand::AuditPolicy(args) => audit_policy::run(args),
         ScanCommand::Admission(args) => admission::run(args),
+        ScanCommand::Audit(args) => audit::run(args),
     }
 }
