@@ -83,6 +83,12 @@ pub enum CheckSpec {
     /// A request of the student's own found in the live cluster's audit
     /// log, answered with its auditID, source IP or time.
     AuditEvent(crate::audit::trail::AuditEventCheck),
+    /// The workspace's audit policy: requests logged at exactly or at least
+    /// a level, stages omitted, over a whole space of requests.
+    AuditPolicy(crate::audit::grade::AuditPolicyCheck),
+    /// A question about the student's own generated audit log (who, from
+    /// where, which Secret, which pod, when, which host path).
+    AuditQuestion(crate::audit::forensics::AuditQuestionCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -179,6 +185,8 @@ impl CheckSpec {
             CheckSpec::Inventory(_) => "inventory",
             CheckSpec::ImagesPinned(_) => "images_pinned",
             CheckSpec::AuditEvent(_) => "audit_event",
+            CheckSpec::AuditPolicy(_) => "audit_policy",
+            CheckSpec::AuditQuestion(_) => "audit_question",
         }
     }
 
@@ -189,7 +197,7 @@ impl CheckSpec {
                 Source::Workspace => vec![Need::Workspace],
                 Source::Cluster => vec![Need::Cluster],
             },
-            CheckSpec::Quiz(_) => vec![Need::Answers],
+            CheckSpec::Quiz(_) | CheckSpec::AuditQuestion(_) => vec![Need::Answers],
             CheckSpec::Flag(f) if f.seed.is_some() => vec![Need::Answers],
             CheckSpec::Flag(_) | CheckSpec::AuditEvent(_) => vec![Need::Answers, Need::Cluster],
             CheckSpec::Rbac(_)
@@ -201,7 +209,8 @@ impl CheckSpec {
             | CheckSpec::SecretFile(_)
             | CheckSpec::Container(_)
             | CheckSpec::Dockerfile(_)
-            | CheckSpec::ImagesPinned(_) => vec![Need::Workspace],
+            | CheckSpec::ImagesPinned(_)
+            | CheckSpec::AuditPolicy(_) => vec![Need::Workspace],
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
@@ -272,6 +281,8 @@ impl CheckSpec {
             CheckSpec::Inventory(i) => i.describe(),
             CheckSpec::ImagesPinned(p) => p.describe(),
             CheckSpec::AuditEvent(a) => a.describe(),
+            CheckSpec::AuditPolicy(a) => a.describe(),
+            CheckSpec::AuditQuestion(q) => q.describe(),
         }
     }
 
@@ -362,6 +373,20 @@ impl CheckSpec {
                 ev.kube.map(|k| k.audit_events.as_slice()),
                 answer(&a.id).and_then(Value::as_str),
             ),
+            CheckSpec::AuditPolicy(a) => crate::audit::grade::grade(a, ev.workspace),
+            CheckSpec::AuditQuestion(q) => match ev.seed {
+                Some(who) => {
+                    let seed =
+                        crate::audit::forensics::student_seed(who.seed, who.student, &q.incident);
+                    let incident = crate::audit::forensics::incident(&seed);
+                    crate::audit::forensics::grade(
+                        q,
+                        &incident,
+                        answer(&q.id).and_then(Value::as_str),
+                    )
+                }
+                None => Verdict::skipped("needs the student's seed to know their audit log"),
+            },
         }
     }
 }
@@ -432,10 +457,12 @@ impl CheckSpec {
             CheckSpec::Quiz(_)
             | CheckSpec::Flag(_)
             | CheckSpec::ReportQuestion(_)
-            | CheckSpec::AuditEvent(_) => Reads {
+            | CheckSpec::AuditEvent(_)
+            | CheckSpec::AuditQuestion(_) => Reads {
                 answers: true,
                 ..Reads::default()
             },
+            CheckSpec::AuditPolicy(a) => targets(crate::audit::grade::targets(a, workspace)),
             CheckSpec::Pss(p) => targets(p.target.find_in(p.namespace.as_deref(), workspace)),
             CheckSpec::PssNamespace(n) => targets(
                 n.target

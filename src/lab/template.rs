@@ -1,14 +1,19 @@
 //! Per-student rendering: files ending in `.tera` are rendered with tera
 //! (1.x: the stable, widely used major; 2.x changes the template language
 //! and we need nothing from it) and saved without the suffix. Templates get
-//! `student`, `seed` and the functions `flag(name="...")` and
-//! `image_id(name="...")` (the engine's ID of an image seclab built, from
-//! the map the caller passes — `<name>:original` for its build from the
-//! lab's start files: a lab's fixture trivy report names the image it is
-//! of; with no image built the render fails, naming the image).
+//! `student`, `seed` and the functions `flag(name="...")`,
+//! `choose(name="...", from=[...])`, `audit_log(name="...")` (the student's
+//! generated audit log, see `seclab_checkers::audit::forensics`),
+//! `audit_incident(name="...")` (what that log hides: `truth` and `decoys`,
+//! for a lab's solution and wrong answers) and `image_id(name="...")` (the
+//! engine's ID of an image seclab built, from the map the caller passes —
+//! `<name>:original` for its build from the lab's start files: a lab's
+//! fixture trivy report names the image it is of; with no image built the
+//! render fails, naming the image).
 
 use std::collections::{BTreeMap, HashMap};
 
+use seclab_checkers::audit::forensics;
 use seclab_checkers::flag;
 use serde_json::Value;
 
@@ -103,6 +108,22 @@ pub fn render_with(
                 tera::Error::msg("choose() needs from=[\"...\", ...], a list of strings")
             })
     });
+    // The student's generated audit log (`audit_log(name="incident")`) and
+    // what it hides (`audit_incident(name=...)`: `truth` and `decoys`, for
+    // a lab's own solution and wrong answers).
+    let (seed, id) = (student.seed.clone(), student.id.clone());
+    tera.register_function("audit_log", move |args: &HashMap<String, Value>| {
+        let name = incident_name(args, "audit_log")?;
+        let seed = forensics::student_seed(&seed, &id, name);
+        Ok(Value::String(forensics::incident(&seed).log))
+    });
+    let (seed, id) = (student.seed.clone(), student.id.clone());
+    tera.register_function("audit_incident", move |args: &HashMap<String, Value>| {
+        let name = incident_name(args, "audit_incident")?;
+        let seed = forensics::student_seed(&seed, &id, name);
+        let incident = forensics::incident(&seed);
+        Ok(serde_json::json!({"truth": incident.truth, "decoys": incident.decoys}))
+    });
     tera.add_raw_template(name, text)
         .map_err(|e| InputError::new(name, tera_message(&e)))?;
     let mut ctx = tera::Context::new();
@@ -110,6 +131,13 @@ pub fn render_with(
     ctx.insert("seed", &student.seed);
     tera.render(name, &ctx)
         .map_err(|e| InputError::new(name, tera_message(&e)))
+}
+
+/// The `name="..."` argument of an audit template function.
+fn incident_name<'a>(args: &'a HashMap<String, Value>, function: &str) -> tera::Result<&'a str> {
+    args.get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| tera::Error::msg(format!("{function}() needs name=\"...\"")))
 }
 
 /// Tera errors nest their cause; join the chain into one line.
