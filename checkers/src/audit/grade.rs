@@ -11,6 +11,9 @@
 //!       - level: Metadata
 //!         resources: [secrets, configmaps, serviceaccounts/token, tokenreviews]
 //!     at_least:                          # these requests at this level or more
+//!       - level: Request
+//!         resources: [pods]
+//!         verbs: [create, update, patch, delete]
 //!       - level: Metadata
 //!         except: {non_resource_urls: ["/healthz*", "/readyz*", "/livez*"]}
 //!     omit_stages: [RequestReceived]     # for every request that is logged
@@ -82,6 +85,10 @@ pub struct LevelProperty {
     /// request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub non_resource_urls: Vec<String>,
+    /// Only requests with these verbs (`create`, `patch`, ...); empty:
+    /// every verb.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verbs: Vec<String>,
     /// Requests left out of the property.
     #[serde(default, skip_serializing_if = "is_empty_scope")]
     pub except: Scope,
@@ -303,6 +310,9 @@ impl LevelProperty {
             parts.push("every request".to_owned());
         }
         let mut s = parts.join(", ");
+        if !self.verbs.is_empty() {
+            let _ = write!(s, " ({})", self.verbs.join(", "));
+        }
         let except: Vec<&String> = self
             .except
             .resources
@@ -625,6 +635,8 @@ pub struct Violation {
     pub covered: usize,
     /// Why that level is a problem, for the student.
     pub why: String,
+    /// It is a battery case of the check, not a property.
+    pub example: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -679,7 +691,10 @@ pub fn violations(check: &AuditPolicyCheck, policy: &Policy) -> Result<Vec<Viola
         let mut covered = 0;
         let mut groups: Groups = Vec::new();
         for (i, req) in space.iter().enumerate() {
-            if !(sel.is_empty() || sel.matches(req)) || except.matches(req) {
+            if !(sel.is_empty() || sel.matches(req))
+                || except.matches(req)
+                || !(prop.verbs.is_empty() || prop.verbs.contains(&req.verb))
+            {
                 continue;
             }
             covered += 1;
@@ -709,6 +724,7 @@ pub fn violations(check: &AuditPolicyCheck, policy: &Policy) -> Result<Vec<Viola
                 count,
                 covered,
                 why: level_why(prop.level, bound, got),
+                example: false,
             });
         }
     }
@@ -732,6 +748,7 @@ pub fn violations(check: &AuditPolicyCheck, policy: &Policy) -> Result<Vec<Viola
                 count,
                 covered,
                 why: stage_why(*stage),
+                example: false,
             });
         }
     }
@@ -775,6 +792,7 @@ pub fn violations(check: &AuditPolicyCheck, policy: &Policy) -> Result<Vec<Viola
                 count: 1,
                 covered: 1,
                 why,
+                example: true,
             });
         }
     }
@@ -943,10 +961,12 @@ pub fn grade(check: &AuditPolicyCheck, workspace: &[KubeObject]) -> Verdict {
     let policy = match Policy::parse(&obj.value) {
         Ok(p) => p,
         Err(e) => {
-            let mut f = Finding::error(format!(
-                "kube-apiserver would not start with this policy: {e}"
-            ))
-            .about(obj);
+            let mut f = in_policy(
+                Finding::error(format!(
+                    "kube-apiserver would not start with this policy: {e}"
+                )),
+                obj,
+            );
             if !e.path().starts_with('<') {
                 f = f.at(e.path());
             }
@@ -957,10 +977,12 @@ pub fn grade(check: &AuditPolicyCheck, workspace: &[KubeObject]) -> Verdict {
         .unknown_fields
         .iter()
         .map(|field| {
-            Finding::warning(format!(
-                "unknown field `{field}`: the API server ignores it (a typo? what it was meant to say has no effect)"
-            ))
-            .about(obj)
+            in_policy(
+                Finding::warning(format!(
+                    "unknown field `{field}`: the API server ignores it (a typo? what it was meant to say has no effect)"
+                )),
+                obj,
+            )
             .at(field.clone())
         })
         .collect();
@@ -968,7 +990,18 @@ pub fn grade(check: &AuditPolicyCheck, workspace: &[KubeObject]) -> Verdict {
         Ok(v) => v,
         Err(e) => return Verdict::fail(format!("the lab's audit_policy check is broken: {e}")),
     };
+    // The examples of the battery are told one by one only when every
+    // property holds; otherwise they mostly repeat a counterexample.
+    let properties_fail = violations.iter().any(|v| !v.example);
+    let mut examples_failed: Vec<&str> = Vec::new();
     for v in &violations {
+        if v.example && properties_fail {
+            let about = v.required.split(" must be ").next().unwrap_or_default();
+            if !examples_failed.contains(&about) {
+                examples_failed.push(about);
+            }
+            continue;
+        }
         let (decided, at) = match v.evaluation.rule {
             Some(i) => (describe_rule(i, &policy.rules[i]), format!("rules[{i}]")),
             None => (
@@ -993,7 +1026,21 @@ pub fn grade(check: &AuditPolicyCheck, workspace: &[KubeObject]) -> Verdict {
                 v.covered
             );
         }
-        findings.push(Finding::error(msg).about(obj).at(at));
+        findings.push(in_policy(Finding::error(msg), obj).at(at));
+    }
+    if !examples_failed.is_empty() {
+        findings.push(
+            in_policy(
+                Finding::error(format!(
+                    "{} of the lab's {} fail as well: {}",
+                    plural(examples_failed.len(), "example", "examples"),
+                    plural(check.battery.len(), "example request", "example requests"),
+                    examples_failed.join("; ")
+                )),
+                obj,
+            )
+            .at("rules"),
+        );
     }
     if !findings.iter().any(|f| f.severity == Severity::Error) {
         let props = check.exactly.len() + check.at_least.len() + check.omit_stages.len();
@@ -1008,6 +1055,13 @@ pub fn grade(check: &AuditPolicyCheck, workspace: &[KubeObject]) -> Verdict {
         )));
     }
     Verdict::from_findings(findings)
+}
+
+/// A finding about the policy file (a Policy has no name to show).
+fn in_policy(mut f: Finding, obj: &KubeObject) -> Finding {
+    f.source.clone_from(&obj.source);
+    f.doc = obj.source.as_ref().map(|_| obj.doc);
+    f
 }
 
 fn capitalise(s: &str) -> String {
