@@ -378,12 +378,8 @@ impl CheckSpec {
                 Some(who) => {
                     let seed =
                         crate::audit::forensics::student_seed(who.seed, who.student, &q.incident);
-                    let incident = crate::audit::forensics::incident(&seed);
-                    crate::audit::forensics::grade(
-                        q,
-                        &incident,
-                        answer(&q.id).and_then(Value::as_str),
-                    )
+                    let story = crate::audit::forensics::story(&seed);
+                    crate::audit::forensics::grade(q, &story, answer(&q.id).and_then(Value::as_str))
                 }
                 None => Verdict::skipped("needs the student's seed to know their audit log"),
             },

@@ -121,8 +121,8 @@ pub fn render_with(
     tera.register_function("audit_incident", move |args: &HashMap<String, Value>| {
         let name = incident_name(args, "audit_incident")?;
         let seed = forensics::student_seed(&seed, &id, name);
-        let incident = forensics::incident(&seed);
-        Ok(serde_json::json!({"truth": incident.truth, "decoys": incident.decoys}))
+        let story = forensics::story(&seed);
+        Ok(serde_json::json!({"truth": story.truth, "decoys": story.decoys}))
     });
     tera.add_raw_template(name, text)
         .map_err(|e| InputError::new(name, tera_message(&e)))?;

@@ -570,36 +570,288 @@ struct Node {
     actor: Actor,
 }
 
-/// The incident for `seed` (see the module docs).
-pub fn incident(seed: &str) -> Incident {
+/// The story's decisions, drawn from the seed before any line is written:
+/// everything the truth and the decoys depend on. The noise around them is
+/// drawn from a second generator, so the truth is known without writing
+/// the log.
+#[derive(Debug, Clone)]
+struct Plan {
+    start: u64,
+    cluster: &'static str,
+    ns: String,
+    app: String,
+    ci_ns: String,
+    ci_sa: String,
+    node_ips: Vec<String>,
+    secrets: Vec<&'static str>,
+    secret: String,
+    release: u64,
+    runner_node: usize,
+    runner_pod: String,
+    pod_net: String,
+    runner_ip: String,
+    token_ids: [String; 4],
+    attacker_ip: String,
+    attacker_agent: &'static str,
+    domain: &'static str,
+    /// (user, address, client)
+    people: Vec<(String, String, &'static str)>,
+    /// The app's pods before the first deploy.
+    replicas: Vec<String>,
+    /// Each deploy: when, the new ReplicaSet's hash, its pods.
+    deploys: Vec<(u64, String, Vec<String>)>,
+    attack: Attack,
+}
+
+/// The attacker's requests: when, and the pod.
+#[derive(Debug, Clone)]
+struct Attack {
+    /// api, apis, rules review, list kube-system, list ns, get Secret, list pods.
+    steps: [u64; 7],
+    pod: String,
+    container: &'static str,
+    image: &'static str,
+    host_path: &'static str,
+    mount_path: &'static str,
+    host_pid: bool,
+    created: u64,
+    polls: Vec<u64>,
+    exec: u64,
+    session: u64,
+    delete: u64,
+}
+
+fn idx(rng: &mut Rng, lo: u64, hi: u64) -> usize {
+    usize::try_from(rng.range(lo, hi)).unwrap_or(0)
+}
+
+fn plan(seed: &str) -> Plan {
     let mut rng = Rng::new(seed);
     // The day: somewhere in 2026, in working hours UTC.
     let day = rng.range(0, 330);
     let start = (1_767_225_600 + day * 86_400 + rng.range(7, 17) * 3600 + rng.range(0, 60) * 60)
         * SECOND
         + rng.range(0, SECOND);
-    let end = start + 45 * MINUTE;
     let cluster = *rng.pick(CLUSTERS);
     let ns = (*rng.pick(APP_NAMESPACES)).to_owned();
     let app = (*rng.pick(APPS)).to_owned();
     let ci_ns = (*rng.pick(CI_NAMESPACES)).to_owned();
     let ci_sa = (*rng.pick(CI_ACCOUNTS)).to_owned();
     let node_net = format!("10.0.{}", rng.range(1, 30));
+    let node_ips = (0..3)
+        .map(|i| format!("{node_net}.{}", 10 + i * 7 + rng.range(0, 6)))
+        .collect();
+    // The app's Secrets: the attacker reads one of them by name.
+    let mut secrets: Vec<&'static str> = Vec::new();
+    while secrets.len() < 4 {
+        let s = *rng.pick(SECRETS);
+        if !secrets.contains(&s) {
+            secrets.push(s);
+        }
+    }
+    let secret = secrets[idx(&mut rng, 0, 4)].to_owned();
+    let release = rng.range(12, 180);
+    // The CI runner pod whose token leaks.
+    let runner_node = idx(&mut rng, 1, 3);
+    let runner_pod = format!("{ci_sa}-runner-{}-{}", rng.suffix(9), rng.suffix(5));
+    let pod_net = format!("10.244.{}", rng.range(1, 3));
+    let runner_ip = ip(&mut rng, &pod_net);
+    let token_ids = [rng.uuid(), rng.uuid(), rng.uuid(), rng.uuid()];
+    let attacker_ip = format!("{}.{}", rng.pick(ATTACKER_NETS), rng.range(2, 254));
+    let attacker_agent = *rng.pick(ATTACKER_AGENTS);
+    let domain = *rng.pick(DOMAINS);
+    let office = format!("10.{}.{}", rng.range(16, 31), rng.range(0, 255));
+    let mut people: Vec<(String, String, &'static str)> = Vec::new();
+    while people.len() < 3 {
+        let who = format!("{}@{domain}", rng.pick(PEOPLE));
+        if people.iter().any(|p| p.0 == who) {
+            continue;
+        }
+        let at = ip(&mut rng, &office);
+        let agent = if rng.chance(1, 2) {
+            KUBECTL
+        } else {
+            KUBECTL_MAC
+        };
+        people.push((who, at, agent));
+    }
+    let replicas: Vec<String> = (0..3)
+        .map(|_| format!("{app}-{}-{}", rng.suffix(10), rng.suffix(5)))
+        .collect();
+    let deploys = [
+        start + rng.range(3 * MINUTE, 9 * MINUTE),
+        start + rng.range(33 * MINUTE, 40 * MINUTE),
+    ]
+    .into_iter()
+    .map(|at| {
+        let rs = rng.suffix(10);
+        let pods = (0..3)
+            .map(|_| format!("{app}-{rs}-{}", rng.suffix(5)))
+            .collect();
+        (at, rs, pods)
+    })
+    .collect();
+    // The attack, from outside, with the runner's token.
+    let mut t = start + rng.range(14 * MINUTE, 24 * MINUTE);
+    let mut steps = [0u64; 7];
+    for (i, (lo, hi)) in [
+        (0, 1),
+        (20_000, 200_000),
+        (3 * SECOND, 20 * SECOND),
+        (5 * SECOND, 30 * SECOND),
+        (4 * SECOND, 25 * SECOND),
+        (10 * SECOND, 60 * SECOND),
+        (20 * SECOND, 90 * SECOND),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        t += rng.range(lo, hi);
+        steps[i] = t;
+    }
+    t += rng.range(30 * SECOND, 120 * SECOND);
+    // The create is received early in its second and done well within it:
+    // the second is the same in requestReceivedTimestamp and stageTimestamp.
+    let created = t / SECOND * SECOND + rng.range(0, 600_000);
+    let pod = format!("{}-{}", rng.pick(DISGUISES), rng.suffix(5));
+    let container = *rng.pick(&["shell", "debug", "main", "collector"]);
+    let image = *rng.pick(IMAGES);
+    let host_path = *rng.pick(HOST_PATHS);
+    let mount_path = *rng.pick(MOUNT_PATHS);
+    let host_pid = rng.chance(1, 2);
+    let mut t = created + rng.range(2 * SECOND, 6 * SECOND);
+    let mut polls = Vec::new();
+    for _ in 0..rng.range(1, 4) {
+        polls.push(t);
+        t += rng.range(2 * SECOND, 5 * SECOND);
+    }
+    let exec = t + rng.range(5 * SECOND, 40 * SECOND);
+    let session = rng.range(2 * MINUTE, 7 * MINUTE);
+    let delete = exec + session + rng.range(10 * SECOND, 60 * SECOND);
+    Plan {
+        start,
+        cluster,
+        ns,
+        app,
+        ci_ns,
+        ci_sa,
+        node_ips,
+        secrets,
+        secret,
+        release,
+        runner_node,
+        runner_pod,
+        pod_net,
+        runner_ip,
+        token_ids,
+        attacker_ip,
+        attacker_agent,
+        domain,
+        people,
+        replicas,
+        deploys,
+        attack: Attack {
+            steps,
+            pod,
+            container,
+            image,
+            host_path,
+            mount_path,
+            host_pid,
+            created,
+            polls,
+            exec,
+            session,
+            delete,
+        },
+    }
+}
+
+impl Plan {
+    fn user(&self) -> String {
+        format!("system:serviceaccount:{}:{}", self.ci_ns, self.ci_sa)
+    }
+
+    fn helm_secret(&self, v: u64) -> String {
+        format!("sh.helm.release.v1.{}.v{v}", self.app)
+    }
+
+    fn truth(&self) -> Truth {
+        let a = &self.attack;
+        Truth {
+            user: self.user(),
+            source_ip: self.attacker_ip.clone(),
+            user_agent: self.attacker_agent.to_owned(),
+            namespace: self.ns.clone(),
+            secret: self.secret.clone(),
+            pod: a.pod.clone(),
+            pod_created: ts_second(a.created),
+            host_path: a.host_path.to_owned(),
+            token_pod: self.runner_pod.clone(),
+        }
+    }
+
+    fn decoys(&self) -> Decoys {
+        let last = self.deploys.len().saturating_sub(1);
+        Decoys {
+            user: self.people[1].0.clone(),
+            source_ip: self.runner_ip.clone(),
+            // Each deploy reads the release before it.
+            secret: self.helm_secret(self.release + u64::try_from(last).unwrap_or(0)),
+            // The app's pods after the last deploy.
+            pod: self.deploys[last].2[0].clone(),
+            pod_created: ts_second(self.attack.exec),
+            host_path: self.attack.mount_path.to_owned(),
+            token_pod: self.attack.pod.clone(),
+        }
+    }
+}
+
+/// What an incident hides, without its log: enough to grade answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Story {
+    /// What happened.
+    pub truth: Truth,
+    /// Wrong answers that look right.
+    pub decoys: Decoys,
+}
+
+/// The truth and decoys of the incident for `seed`, without writing its
+/// log (the same as [`incident`]'s).
+pub fn story(seed: &str) -> Story {
+    let p = plan(seed);
+    Story {
+        truth: p.truth(),
+        decoys: p.decoys(),
+    }
+}
+
+/// The incident for `seed` (see the module docs).
+pub fn incident(seed: &str) -> Incident {
+    let p = plan(seed);
+    Incident {
+        log: write_log(&p, seed),
+        truth: p.truth(),
+        decoys: p.decoys(),
+    }
+}
+
+fn write_log(p: &Plan, seed: &str) -> String {
+    let mut rng = Rng::new(&format!("{seed}/noise"));
+    let (start, end) = (p.start, p.start + 45 * MINUTE);
+    let (ns, app, domain) = (p.ns.as_str(), p.app.as_str(), p.domain);
     let nodes: Vec<Node> = ["control-plane", "worker", "worker2"]
         .iter()
-        .enumerate()
-        .map(|(i, role)| {
-            let name = format!("{cluster}-{role}");
+        .zip(&p.node_ips)
+        .map(|(role, ip)| {
+            let name = format!("{}-{role}", p.cluster);
             Node {
                 actor: Actor {
                     username: format!("system:node:{name}"),
                     uid: None,
                     groups: vec!["system:nodes".into(), "system:authenticated".into()],
                     extra: BTreeMap::new(),
-                    ip: format!(
-                        "{node_net}.{}",
-                        10 + i * 7 + usize::try_from(rng.range(0, 6)).unwrap_or(0)
-                    ),
+                    ip: ip.clone(),
                     agent: KUBELET.into(),
                     allowed_by: String::new(),
                 },
@@ -607,81 +859,48 @@ pub fn incident(seed: &str) -> Incident {
             }
         })
         .collect();
-    // The app's Secrets: the attacker reads one of them by name.
-    let mut secrets: Vec<&str> = Vec::new();
-    while secrets.len() < 4 {
-        let s = *rng.pick(SECRETS);
-        if !secrets.contains(&s) {
-            secrets.push(s);
-        }
-    }
-    let secret = secrets[usize::try_from(rng.range(0, 4)).unwrap_or(0)].to_owned();
-    let release = rng.range(12, 180);
-    let helm_secret = |v: u64| format!("sh.helm.release.v1.{app}.v{v}");
-    // The CI runner pod whose token leaks.
-    let runner_node = &nodes[usize::try_from(rng.range(1, 3)).unwrap_or(1)];
-    let runner_pod = format!("{ci_sa}-runner-{}-{}", rng.suffix(9), rng.suffix(5));
-    let pod_net = format!("10.244.{}", rng.range(1, 3));
-    let runner_ip = ip(&mut rng, &pod_net);
     let mut sa_extra = BTreeMap::new();
-    sa_extra.insert(
-        "authentication.kubernetes.io/credential-id".to_owned(),
-        vec![format!("JTI={}", rng.uuid())],
-    );
-    sa_extra.insert(
-        "authentication.kubernetes.io/node-name".to_owned(),
-        vec![runner_node.name.clone()],
-    );
-    sa_extra.insert(
-        "authentication.kubernetes.io/node-uid".to_owned(),
-        vec![rng.uuid()],
-    );
-    sa_extra.insert(
-        "authentication.kubernetes.io/pod-name".to_owned(),
-        vec![runner_pod.clone()],
-    );
-    sa_extra.insert(
-        "authentication.kubernetes.io/pod-uid".to_owned(),
-        vec![rng.uuid()],
-    );
-    let sa_user = format!("system:serviceaccount:{ci_ns}:{ci_sa}");
+    for (key, value) in [
+        ("credential-id", format!("JTI={}", p.token_ids[0])),
+        ("node-name", nodes[p.runner_node].name.clone()),
+        ("node-uid", p.token_ids[1].clone()),
+        ("pod-name", p.runner_pod.clone()),
+        ("pod-uid", p.token_ids[2].clone()),
+    ] {
+        sa_extra.insert(format!("authentication.kubernetes.io/{key}"), vec![value]);
+    }
+    let (ci_ns, ci_sa) = (&p.ci_ns, &p.ci_sa);
     let deployer = Actor {
-        username: sa_user.clone(),
-        uid: Some(rng.uuid()),
-        groups: sa_groups(&ci_ns),
+        username: p.user(),
+        uid: Some(p.token_ids[3].clone()),
+        groups: sa_groups(ci_ns),
         extra: sa_extra,
-        ip: runner_ip.clone(),
+        ip: p.runner_ip.clone(),
         agent: HELM.into(),
         allowed_by: format!(
             "RBAC: allowed by RoleBinding \"{ci_sa}/{ns}\" of Role \"deployer\" to ServiceAccount \"{ci_sa}/{ci_ns}\""
         ),
     };
-    let attacker_ip = format!("{}.{}", rng.pick(ATTACKER_NETS), rng.range(2, 254));
     let attacker = Actor {
-        ip: attacker_ip.clone(),
-        agent: (*rng.pick(ATTACKER_AGENTS)).to_owned(),
+        ip: p.attacker_ip.clone(),
+        agent: p.attacker_agent.to_owned(),
         ..deployer.clone()
     };
-    let domain = *rng.pick(DOMAINS);
-    let mut people: Vec<Actor> = Vec::new();
-    let office = format!("10.{}.{}", rng.range(16, 31), rng.range(0, 255));
-    while people.len() < 3 {
-        let who = format!("{}@{domain}", rng.pick(PEOPLE));
-        if people.iter().any(|p| p.username == who) {
-            continue;
-        }
-        people.push(Actor {
-            username: who,
+    let people: Vec<Actor> = p
+        .people
+        .iter()
+        .map(|(who, at, agent)| Actor {
+            username: who.clone(),
             uid: None,
             groups: vec!["oidc:developers".into(), "system:authenticated".into()],
             extra: BTreeMap::new(),
-            ip: ip(&mut rng, &office),
-            agent: if rng.chance(1, 2) { KUBECTL } else { KUBECTL_MAC }.into(),
+            ip: at.clone(),
+            agent: (*agent).to_owned(),
             allowed_by: format!(
                 "RBAC: allowed by RoleBinding \"developers/{ns}\" of ClusterRole \"view\" to Group \"oidc:developers\""
             ),
-        });
-    }
+        })
+        .collect();
     let system = |user: &str, ip: &str, agent: &str, reason: &str| Actor {
         username: user.to_owned(),
         uid: None,
@@ -728,7 +947,7 @@ pub fn incident(seed: &str) -> Incident {
         uid: Some(rng.uuid()),
         groups: sa_groups("monitoring"),
         extra: BTreeMap::new(),
-        ip: ip(&mut rng, &pod_net),
+        ip: ip(&mut rng, &p.pod_net),
         agent: "Prometheus/2.53.0".into(),
         allowed_by: "RBAC: allowed by ClusterRoleBinding \"prometheus\" of ClusterRole \"prometheus\" to ServiceAccount \"prometheus/monitoring\"".into(),
     };
@@ -793,7 +1012,7 @@ pub fn incident(seed: &str) -> Incident {
                 if t + took > start {
                     log.emit(
                         &node.actor,
-                        &with(call("watch", res, &ns, "", t), |c| {
+                        &with(call("watch", res, ns, "", t), |c| {
                             c.query = format!(
                                 "?allowWatchBookmarks=true&fieldSelector=metadata.name%3D{name}&resourceVersion={}&timeout={}s&timeoutSeconds={}&watch=true",
                                 rng.range(100_000, 999_999),
@@ -847,9 +1066,7 @@ pub fn incident(seed: &str) -> Incident {
 
     // Developers reading the app: pods, logs, events, deployments; one of
     // them tries a Secret and is refused.
-    let mut replica_pods: Vec<String> = (0..3)
-        .map(|_| format!("{app}-{}-{}", rng.suffix(10), rng.suffix(5)))
-        .collect();
+    let mut replica_pods = p.replicas.clone();
     for (i, person) in people.iter().enumerate() {
         let sessions = rng.range(2, 5);
         for _ in 0..sessions {
@@ -862,30 +1079,30 @@ pub fn incident(seed: &str) -> Incident {
             for _ in 0..rng.range(2, 7) {
                 let pod = rng.pick(&replica_pods).clone();
                 let c = match rng.range(0, 6) {
-                    0 | 1 => call("list", "pods", &ns, "", t),
-                    2 => with(sub(call("get", "pods", &ns, &pod, t), "log"), |c| {
+                    0 | 1 => call("list", "pods", ns, "", t),
+                    2 => with(sub(call("get", "pods", ns, &pod, t), "log"), |c| {
                         c.query = "?container=app&tailLines=200".into();
                         c.took = rng.range(20_000, 900_000);
                     }),
-                    3 => with(call("list", "events", &ns, "", t), |c| {
+                    3 => with(call("list", "events", ns, "", t), |c| {
                         c.query = format!("?fieldSelector=involvedObject.name%3D{pod}");
                     }),
                     4 => in_group(
-                        with(call("get", "deployments", &ns, &app, t), |c| {
+                        with(call("get", "deployments", ns, app, t), |c| {
                             c.version = "v1".into();
                         }),
                         "apps",
                     ),
-                    _ => call("get", "pods", &ns, &pod, t),
+                    _ => call("get", "pods", ns, &pod, t),
                 };
                 log.emit(person, &c);
                 t += rng.range(2 * SECOND, 40 * SECOND);
             }
             if i == 0 && rng.chance(1, 2) {
-                let s = (*rng.pick(&secrets)).to_owned();
+                let s = (*rng.pick(&p.secrets)).to_owned();
                 log.emit(
                     person,
-                    &with(call("get", "secrets", &ns, &s, t), |c| c.code = 403),
+                    &with(call("get", "secrets", ns, &s, t), |c| c.code = 403),
                 );
             }
         }
@@ -900,7 +1117,7 @@ pub fn incident(seed: &str) -> Incident {
                 call(
                     "update",
                     "endpointslices",
-                    &ns,
+                    ns,
                     &format!("{app}-{}", rng.suffix(5)),
                     t,
                 ),
@@ -918,7 +1135,7 @@ pub fn incident(seed: &str) -> Incident {
         log.emit(
             &scheduler,
             &with(
-                sub(call("create", "pods", &ns, pod, bound), "binding"),
+                sub(call("create", "pods", ns, pod, bound), "binding"),
                 |c| c.code = 201,
             ),
         );
@@ -926,40 +1143,34 @@ pub fn incident(seed: &str) -> Incident {
         for _ in 0..rng.range(2, 4) {
             log.emit(
                 &node.actor,
-                &sub(call("patch", "pods", &ns, pod, t), "status"),
+                &sub(call("patch", "pods", ns, pod, t), "status"),
             );
             t += rng.range(SECOND, 6 * SECOND);
         }
     };
-    let deploys = [
-        start + rng.range(3 * MINUTE, 9 * MINUTE),
-        start + rng.range(33 * MINUTE, 40 * MINUTE),
-    ];
-    let mut read_helm = String::new();
-    for (n, at) in deploys.iter().enumerate() {
-        let v = release + u64::try_from(n).unwrap_or(0);
+    for (n, (at, rs, pods)) in p.deploys.iter().enumerate() {
+        let v = p.release + u64::try_from(n).unwrap_or(0);
         let mut t = *at;
         log.emit(&deployer, &url("/version", t));
         t += rng.range(50_000, 400_000);
         log.emit(
             &deployer,
-            &with(call("list", "secrets", &ns, "", t), |c| {
+            &with(call("list", "secrets", ns, "", t), |c| {
                 c.query = format!("?labelSelector=name%3D{app}%2Cowner%3Dhelm");
             }),
         );
         t += rng.range(50_000, 400_000);
-        read_helm = helm_secret(v);
-        log.emit(&deployer, &call("get", "secrets", &ns, &read_helm, t));
+        log.emit(&deployer, &call("get", "secrets", ns, &p.helm_secret(v), t));
         t += rng.range(200_000, 900_000);
         log.emit(
             &deployer,
-            &in_group(call("get", "deployments", &ns, &app, t), "apps"),
+            &in_group(call("get", "deployments", ns, app, t), "apps"),
         );
         t += rng.range(50_000, 300_000);
         log.emit(
             &deployer,
             &with(
-                call("create", "secrets", &ns, &helm_secret(v + 1), t),
+                call("create", "secrets", ns, &p.helm_secret(v + 1), t),
                 |c| c.code = 201,
             ),
         );
@@ -967,7 +1178,7 @@ pub fn incident(seed: &str) -> Incident {
         log.emit(
             &deployer,
             &with(
-                in_group(call("patch", "deployments", &ns, &app, t), "apps"),
+                in_group(call("patch", "deployments", ns, app, t), "apps"),
                 |c| {
                     c.query = "?fieldManager=helm".into();
                 },
@@ -977,15 +1188,13 @@ pub fn incident(seed: &str) -> Incident {
         log.emit(
             &deploy_controller,
             &sub(
-                in_group(call("update", "deployments", &ns, &app, t), "apps"),
+                in_group(call("update", "deployments", ns, app, t), "apps"),
                 "status",
             ),
         );
         // The ReplicaSet controller replaces the app's pods one by one.
-        let rs = rng.suffix(10);
-        for old in replica_pods.clone() {
+        for (old, pod) in replica_pods.clone().into_iter().zip(pods) {
             t += rng.range(2 * SECOND, 12 * SECOND);
-            let pod = format!("{app}-{rs}-{}", rng.suffix(5));
             let body = json!({
                 "kind": "Pod", "apiVersion": "v1",
                 "metadata": {
@@ -1012,7 +1221,7 @@ pub fn incident(seed: &str) -> Incident {
             });
             log.emit(
                 &rs_controller,
-                &with(call("create", "pods", &ns, "", t), |c| {
+                &with(call("create", "pods", ns, "", t), |c| {
                     c.code = 201;
                     c.body = Some(body);
                     c.annotations.push((
@@ -1021,88 +1230,79 @@ pub fn incident(seed: &str) -> Incident {
                     ));
                 }),
             );
-            schedule(&mut log, &mut rng, &pod, t);
+            schedule(&mut log, &mut rng, pod, t);
             t += rng.range(5 * SECOND, 15 * SECOND);
-            log.emit(&rs_controller, &call("delete", "pods", &ns, &old, t));
-            replica_pods.retain(|p| *p != old);
-            replica_pods.push(pod);
+            log.emit(&rs_controller, &call("delete", "pods", ns, &old, t));
+            replica_pods.retain(|r| *r != old);
+            replica_pods.push(pod.clone());
         }
     }
-    let decoy_pod = replica_pods[0].clone();
 
-    // The attack, from outside, with the runner's token.
-    let mut t = start + rng.range(14 * MINUTE, 24 * MINUTE);
-    log.emit(&attacker, &url("/api", t));
-    t += rng.range(20_000, 200_000);
-    log.emit(&attacker, &url("/apis", t));
-    t += rng.range(3 * SECOND, 20 * SECOND);
+    let a = &p.attack;
+    let [
+        discovery,
+        discovery_apis,
+        review,
+        refused,
+        listed,
+        read,
+        pods_listed,
+    ] = a.steps;
+    log.emit(&attacker, &url("/api", discovery));
+    log.emit(&attacker, &url("/apis", discovery_apis));
     log.emit(
         &attacker,
         &with(
             in_group(
-                call("create", "selfsubjectrulesreviews", "", "", t),
+                call("create", "selfsubjectrulesreviews", "", "", review),
                 "authorization.k8s.io",
             ),
             |c| c.code = 201,
         ),
     );
-    t += rng.range(5 * SECOND, 30 * SECOND);
     log.emit(
         &attacker,
-        &with(call("list", "secrets", "kube-system", "", t), |c| {
+        &with(call("list", "secrets", "kube-system", "", refused), |c| {
             c.code = 403;
             c.query = "?limit=500".into();
         }),
     );
-    t += rng.range(4 * SECOND, 25 * SECOND);
     log.emit(
         &attacker,
-        &with(call("list", "secrets", &ns, "", t), |c| {
+        &with(call("list", "secrets", ns, "", listed), |c| {
             c.query = "?limit=500".into();
         }),
     );
-    t += rng.range(10 * SECOND, 60 * SECOND);
-    log.emit(&attacker, &call("get", "secrets", &ns, &secret, t));
-    t += rng.range(20 * SECOND, 90 * SECOND);
+    log.emit(&attacker, &call("get", "secrets", ns, &p.secret, read));
     log.emit(
         &attacker,
-        &with(call("list", "pods", &ns, "", t), |c| {
+        &with(call("list", "pods", ns, "", pods_listed), |c| {
             c.query = "?limit=500".into();
         }),
     );
-    t += rng.range(30 * SECOND, 120 * SECOND);
-    let pod = format!("{}-{}", rng.pick(DISGUISES), rng.suffix(5));
-    let container = (*rng.pick(&["shell", "debug", "main", "collector"])).to_owned();
-    let host_path = (*rng.pick(HOST_PATHS)).to_owned();
-    let mount_path = (*rng.pick(MOUNT_PATHS)).to_owned();
-    let host_pid = rng.chance(1, 2);
     let mut spec = json!({
         "containers": [{
-            "name": container,
-            "image": rng.pick(IMAGES),
+            "name": a.container,
+            "image": a.image,
             "command": ["sleep", "infinity"],
             "securityContext": {"privileged": true},
-            "volumeMounts": [{"name": "host", "mountPath": mount_path}],
+            "volumeMounts": [{"name": "host", "mountPath": a.mount_path}],
         }],
-        "volumes": [{"name": "host", "hostPath": {"path": host_path}}],
+        "volumes": [{"name": "host", "hostPath": {"path": a.host_path}}],
         "tolerations": [{"operator": "Exists"}],
     });
-    if host_pid {
+    if a.host_pid {
         spec["hostPID"] = json!(true);
     }
-    // The create is received early in its second and done well within it:
-    // the second is the same in requestReceivedTimestamp and stageTimestamp.
-    t = t / SECOND * SECOND + rng.range(0, 600_000);
-    let created_at = t;
     log.emit(
         &attacker,
-        &with(call("create", "pods", &ns, &pod, t), |c| {
+        &with(call("create", "pods", ns, &a.pod, a.created), |c| {
             c.code = 201;
             c.took = rng.range(8_000, 90_000);
             c.query = "?fieldManager=kubectl-run".into();
             c.body = Some(json!({
                 "kind": "Pod", "apiVersion": "v1",
-                "metadata": {"name": pod, "namespace": ns, "labels": {"run": pod}},
+                "metadata": {"name": a.pod, "namespace": ns, "labels": {"run": a.pod}},
                 "spec": spec,
             }));
             c.annotations.push((
@@ -1111,59 +1311,35 @@ pub fn incident(seed: &str) -> Incident {
             ));
         }),
     );
-    schedule(&mut log, &mut rng, &pod, t);
-    t += rng.range(2 * SECOND, 6 * SECOND);
-    for _ in 0..rng.range(1, 4) {
-        log.emit(&attacker, &call("get", "pods", &ns, &pod, t));
-        t += rng.range(2 * SECOND, 5 * SECOND);
+    schedule(&mut log, &mut rng, &a.pod, a.created);
+    for t in &a.polls {
+        log.emit(&attacker, &call("get", "pods", ns, &a.pod, *t));
     }
-    t += rng.range(5 * SECOND, 40 * SECOND);
-    let exec_at = t;
-    let command = if host_path == "/" {
+    let command = if a.host_path == "/" {
         format!(
             "command=chroot&command={}&command=sh",
-            mount_path.replace('/', "%2F")
+            a.mount_path.replace('/', "%2F")
         )
     } else {
         "command=sh".to_owned()
     };
-    let session = rng.range(2 * MINUTE, 7 * MINUTE);
     log.emit(
         &attacker,
-        &with(sub(call("create", "pods", &ns, &pod, t), "exec"), |c| {
-            c.code = 101;
-            c.query = format!("?{command}&container={container}&stdin=true&stdout=true&tty=true");
-            c.took = session;
-            c.long_running = true;
-        }),
+        &with(
+            sub(call("create", "pods", ns, &a.pod, a.exec), "exec"),
+            |c| {
+                c.code = 101;
+                c.query = format!(
+                    "?{command}&container={}&stdin=true&stdout=true&tty=true",
+                    a.container
+                );
+                c.took = a.session;
+                c.long_running = true;
+            },
+        ),
     );
-    t += session + rng.range(10 * SECOND, 60 * SECOND);
-    log.emit(&attacker, &call("delete", "pods", &ns, &pod, t));
-
-    let people_user = people[1].username.clone();
-    Incident {
-        log: log.finish(),
-        truth: Truth {
-            user: sa_user,
-            source_ip: attacker_ip,
-            user_agent: attacker.agent.clone(),
-            namespace: ns,
-            secret,
-            pod: pod.clone(),
-            pod_created: ts_second(created_at),
-            host_path,
-            token_pod: runner_pod,
-        },
-        decoys: Decoys {
-            user: people_user,
-            source_ip: runner_ip,
-            secret: read_helm,
-            pod: decoy_pod,
-            pod_created: ts_second(exec_at),
-            host_path: mount_path,
-            token_pod: pod,
-        },
-    }
+    log.emit(&attacker, &call("delete", "pods", ns, &a.pod, a.delete));
+    log.finish()
 }
 
 /// What an `audit_question` asks about the incident.
@@ -1334,7 +1510,7 @@ fn normalise(ask: Ask, answer: &str, namespace: &str) -> Result<String, String> 
 }
 
 /// Grades the student's `answer` against the incident.
-pub fn grade(check: &AuditQuestionCheck, incident: &Incident, answer: Option<&str>) -> Verdict {
+pub fn grade(check: &AuditQuestionCheck, incident: &Story, answer: Option<&str>) -> Verdict {
     let Some(answer) = answer.map(str::trim).filter(|a| !a.is_empty()) else {
         return Verdict::fail(format!(
             "no answer to `{}` yet: {} (`seclab answer <lab> <task> --question {} <value>`)",
@@ -1383,6 +1559,20 @@ mod tests {
     }
 
     #[test]
+    fn the_story_is_the_incidents_without_its_log() {
+        for seed in ["a", "b", "test"] {
+            let i = incident(seed);
+            assert_eq!(
+                story(seed),
+                Story {
+                    truth: i.truth,
+                    decoys: i.decoys
+                }
+            );
+        }
+    }
+
+    #[test]
     fn uuids_are_version_4() {
         let mut r = Rng::new("x");
         let u = r.uuid();
@@ -1393,7 +1583,7 @@ mod tests {
 
     #[test]
     fn answers_are_compared_in_their_form() {
-        let inc = incident("test");
+        let inc = story("test");
         let q = |ask| AuditQuestionCheck {
             id: "q".into(),
             question: "?".into(),
