@@ -287,6 +287,35 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_log_is_the_students_own_and_its_truth_matches() {
+        let alice = Student {
+            id: "alice".into(),
+            seed: "class-1".into(),
+        };
+        let bob = Student {
+            id: "bob".into(),
+            ..alice.clone()
+        };
+        let t = "{{ audit_log(name=\"incident\") }}";
+        let a = render("audit.log.tera", t, &alice).expect("renders");
+        assert_eq!(a, render("audit.log.tera", t, &alice).expect("renders"));
+        assert_ne!(a, render("audit.log.tera", t, &bob).expect("renders"));
+        let seed = forensics::student_seed("class-1", "alice", "incident");
+        assert_eq!(a, forensics::incident(&seed).log);
+        // The truth a solution template reads is that log's.
+        let secret = render(
+            "answers.yaml.tera",
+            "{% set i = audit_incident(name=\"incident\") %}{{ i.truth.secret }}",
+            &alice,
+        )
+        .expect("renders");
+        assert_eq!(secret, forensics::story(&seed).truth.secret);
+        assert!(a.contains(&format!("/secrets/{secret}\"")));
+        let e = render("x.tera", "{{ audit_log() }}", &alice).expect_err("no name");
+        assert!(e.to_string().contains("audit_log() needs name="), "{e}");
+    }
+
+    #[test]
     fn template_errors_name_the_file() {
         let e = render("x.yaml.tera", "{{ flag() }}", &Student::test()).expect_err("no name");
         assert!(e.to_string().starts_with("x.yaml.tera: "), "{e}");

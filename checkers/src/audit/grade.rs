@@ -1187,6 +1187,28 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_for_one_group_or_verb_is_found() {
+        // Nodes' reads of Secrets at RequestResponse: a rule for a group
+        // before the Secrets rule.
+        let mut p = good();
+        p.value["rules"].as_array_mut().expect("rules").insert(
+            0,
+            json!({"level": "RequestResponse", "userGroups": ["system:nodes"], "verbs": ["watch"],
+                    "resources": [{"group": "", "resources": ["secrets"]}]}),
+        );
+        let vs = violations(&check(), &Policy::parse(&p.value).expect("loads")).expect("check");
+        assert_eq!(vs.len(), 1, "{vs:?}");
+        let r = &vs[0].request;
+        assert_eq!(
+            (r.user.as_deref(), r.verb.as_str(), r.resource.as_str()),
+            (Some("system:node:seclab-control-plane"), "watch", "secrets")
+        );
+        assert_eq!(vs[0].evaluation.rule, Some(0));
+        // 3 namespaces × 2 names: every such request, no other.
+        assert_eq!(vs[0].count, 6);
+    }
+
+    #[test]
     fn request_received_kept_by_one_rule() {
         let p = policy_obj(
             json!([
