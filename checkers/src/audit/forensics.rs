@@ -4,7 +4,10 @@
 //!
 //! [`incident`] is a pure function of its seed: the same seed gives the same
 //! log, byte for byte; another seed another cluster, namespace, users, IP
-//! addresses, times, Secret, pod and host path. The log is JSON lines of
+//! addresses, times, Secret, pod and host path. [`story`] is the same
+//! incident's truth and decoys without writing its log (what grading
+//! needs): the story's decisions come from one generator, the noise
+//! around them from another. The log is JSON lines of
 //! `audit.k8s.io/v1` Events as the API server writes them (stage
 //! `RequestReceived` omitted; long-running requests with `ResponseStarted`
 //! and `ResponseComplete`), recorded under a policy like the one the lab
