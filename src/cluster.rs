@@ -733,7 +733,15 @@ mod tests {
             .filter(|l| is_cluster_lab(l))
             .map(|l| l.spec.id.as_str())
             .collect();
-        assert_eq!(cluster, ["pss-scissors", "sa-token", "netpol-three-pods"]);
+        assert_eq!(
+            cluster,
+            [
+                "pss-scissors",
+                "sa-token",
+                "netpol-three-pods",
+                "audit-logs"
+            ]
+        );
         let sa = catalog.get("sa-token").unwrap();
         let objects = lab_objects(sa, &Student::test(), &ImageMap::default()).unwrap();
         let ns = lab_namespaces(&objects);

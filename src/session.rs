@@ -420,6 +420,7 @@ pub fn questions(t: &TaskSpec) -> Vec<(&str, Option<&seclab_checkers::quiz::Quiz
             CheckSpec::Flag(f) => Some((f.id.as_str(), None)),
             CheckSpec::ReportQuestion(q) => Some((q.id.as_str(), None)),
             CheckSpec::AuditEvent(a) => Some((a.id.as_str(), None)),
+            CheckSpec::AuditQuestion(q) => Some((q.id.as_str(), None)),
             // Every other checker grades files, not answers.
             _ => None,
         })

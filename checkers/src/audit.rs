@@ -9,7 +9,13 @@
 //!   Events) read with borrowed strings, and a [`log::Filter`] over it.
 //! - [`trail`]: the `audit_event` check: a request of the student's own,
 //!   found in the live cluster's audit log.
+//! - [`grade`]: the `audit_policy` check: properties of the student's
+//!   policy, tested by counterexample search over a space of requests.
+//! - [`forensics`]: a seeded generator of an attacker's trail hidden in a
+//!   realistic audit log, and the `audit_question` check that asks about it.
 
+pub mod forensics;
+pub mod grade;
 pub mod log;
 pub mod policy;
 pub mod trail;

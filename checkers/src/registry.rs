@@ -87,6 +87,12 @@ pub enum CheckSpec {
     /// binding, or Kyverno) against a battery of admission requests, each
     /// to be admitted or rejected.
     AdmissionPolicy(crate::admission::check::AdmissionPolicyCheck),
+    /// The workspace's audit policy: requests logged at exactly or at least
+    /// a level, stages omitted, over a whole space of requests.
+    AuditPolicy(crate::audit::grade::AuditPolicyCheck),
+    /// A question about the student's own generated audit log (who, from
+    /// where, which Secret, which pod, when, which host path).
+    AuditQuestion(crate::audit::forensics::AuditQuestionCheck),
 }
 
 /// Evidence a checker needs to be graded.
@@ -184,6 +190,8 @@ impl CheckSpec {
             CheckSpec::ImagesPinned(_) => "images_pinned",
             CheckSpec::AuditEvent(_) => "audit_event",
             CheckSpec::AdmissionPolicy(_) => "admission_policy",
+            CheckSpec::AuditPolicy(_) => "audit_policy",
+            CheckSpec::AuditQuestion(_) => "audit_question",
         }
     }
 
@@ -194,7 +202,7 @@ impl CheckSpec {
                 Source::Workspace => vec![Need::Workspace],
                 Source::Cluster => vec![Need::Cluster],
             },
-            CheckSpec::Quiz(_) => vec![Need::Answers],
+            CheckSpec::Quiz(_) | CheckSpec::AuditQuestion(_) => vec![Need::Answers],
             CheckSpec::Flag(f) if f.seed.is_some() => vec![Need::Answers],
             CheckSpec::Flag(_) | CheckSpec::AuditEvent(_) => vec![Need::Answers, Need::Cluster],
             CheckSpec::Rbac(_)
@@ -207,7 +215,8 @@ impl CheckSpec {
             | CheckSpec::Container(_)
             | CheckSpec::Dockerfile(_)
             | CheckSpec::ImagesPinned(_)
-            | CheckSpec::AdmissionPolicy(_) => vec![Need::Workspace],
+            | CheckSpec::AdmissionPolicy(_)
+            | CheckSpec::AuditPolicy(_) => vec![Need::Workspace],
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
@@ -279,6 +288,8 @@ impl CheckSpec {
             CheckSpec::ImagesPinned(p) => p.describe(),
             CheckSpec::AuditEvent(a) => a.describe(),
             CheckSpec::AdmissionPolicy(a) => a.describe(),
+            CheckSpec::AuditPolicy(a) => a.describe(),
+            CheckSpec::AuditQuestion(q) => q.describe(),
         }
     }
 
@@ -370,6 +381,16 @@ impl CheckSpec {
                 answer(&a.id).and_then(Value::as_str),
             ),
             CheckSpec::AdmissionPolicy(a) => crate::admission::check::grade(a, ev.workspace),
+            CheckSpec::AuditPolicy(a) => crate::audit::grade::grade(a, ev.workspace),
+            CheckSpec::AuditQuestion(q) => match ev.seed {
+                Some(who) => {
+                    let seed =
+                        crate::audit::forensics::student_seed(who.seed, who.student, &q.incident);
+                    let story = crate::audit::forensics::story(&seed);
+                    crate::audit::forensics::grade(q, &story, answer(&q.id).and_then(Value::as_str))
+                }
+                None => Verdict::skipped("needs the student's seed to know their audit log"),
+            },
         }
     }
 }
@@ -440,10 +461,12 @@ impl CheckSpec {
             CheckSpec::Quiz(_)
             | CheckSpec::Flag(_)
             | CheckSpec::ReportQuestion(_)
-            | CheckSpec::AuditEvent(_) => Reads {
+            | CheckSpec::AuditEvent(_)
+            | CheckSpec::AuditQuestion(_) => Reads {
                 answers: true,
                 ..Reads::default()
             },
+            CheckSpec::AuditPolicy(a) => targets(crate::audit::grade::targets(a, workspace)),
             CheckSpec::Pss(p) => targets(p.target.find_in(p.namespace.as_deref(), workspace)),
             CheckSpec::PssNamespace(n) => targets(
                 n.target

@@ -220,6 +220,9 @@ pub fn flag_prompt(task: &TaskSpec, id: &str) -> String {
             seclab_checkers::CheckSpec::AuditEvent(a) if a.id == id => {
                 Some(a.question.trim().to_string())
             }
+            seclab_checkers::CheckSpec::AuditQuestion(q) if q.id == id => {
+                Some(q.question.trim().to_string())
+            }
             seclab_checkers::CheckSpec::ReportQuestion(q) if q.id == id => Some(
                 seclab_checkers::trivy::question::text_without_report(q.question),
             ),

@@ -604,6 +604,7 @@ mod tests {
         let of = |id: &str| images_of_lab(catalog.get(id).unwrap(), &student, &map).unwrap();
         assert_eq!(of("netpol-three-pods"), ["busybox:1.36.1"]);
         assert_eq!(of("sa-token"), ["curlimages/curl:8.11.1"]);
+        assert_eq!(of("audit-logs"), ["curlimages/curl:8.11.1"]);
         assert_eq!(
             of("pss-scissors"),
             ["nginx:1.27", "nginxinc/nginx-unprivileged:1.27"]

@@ -107,6 +107,9 @@ fn questions_json(t: &TaskSpec, root: Option<&Path>, seed: &str) -> Vec<Value> {
             CheckSpec::AuditEvent(a) => Some(json!({
                 "id": a.id, "question": a.question.trim(), "kind": "audit_event", "choices": [],
             })),
+            CheckSpec::AuditQuestion(q) => Some(json!({
+                "id": q.id, "question": q.question.trim(), "kind": "audit_question", "choices": [],
+            })),
             _ => None,
         })
         .collect()
@@ -124,6 +127,7 @@ fn questions_text(lab: &str, t: &TaskSpec, root: Option<&Path>, seed: &str) -> S
             "single" => "pick one letter",
             "flag" => "the flag you found",
             "report" => "read it from your report",
+            "audit_question" => "read it from your audit log",
             _ => "a short answer",
         };
         let _ = writeln!(

@@ -1,14 +1,19 @@
 //! Per-student rendering: files ending in `.tera` are rendered with tera
 //! (1.x: the stable, widely used major; 2.x changes the template language
 //! and we need nothing from it) and saved without the suffix. Templates get
-//! `student`, `seed` and the functions `flag(name="...")` and
-//! `image_id(name="...")` (the engine's ID of an image seclab built, from
-//! the map the caller passes — `<name>:original` for its build from the
-//! lab's start files: a lab's fixture trivy report names the image it is
-//! of; with no image built the render fails, naming the image).
+//! `student`, `seed` and the functions `flag(name="...")`,
+//! `choose(name="...", from=[...])`, `audit_log(name="...")` (the student's
+//! generated audit log, see `seclab_checkers::audit::forensics`),
+//! `audit_incident(name="...")` (what that log hides: `truth` and `decoys`,
+//! for a lab's solution and wrong answers) and `image_id(name="...")` (the
+//! engine's ID of an image seclab built, from the map the caller passes —
+//! `<name>:original` for its build from the lab's start files: a lab's
+//! fixture trivy report names the image it is of; with no image built the
+//! render fails, naming the image).
 
 use std::collections::{BTreeMap, HashMap};
 
+use seclab_checkers::audit::forensics;
 use seclab_checkers::flag;
 use serde_json::Value;
 
@@ -103,6 +108,22 @@ pub fn render_with(
                 tera::Error::msg("choose() needs from=[\"...\", ...], a list of strings")
             })
     });
+    // The student's generated audit log (`audit_log(name="incident")`) and
+    // what it hides (`audit_incident(name=...)`: `truth` and `decoys`, for
+    // a lab's own solution and wrong answers).
+    let (seed, id) = (student.seed.clone(), student.id.clone());
+    tera.register_function("audit_log", move |args: &HashMap<String, Value>| {
+        let name = incident_name(args, "audit_log")?;
+        let seed = forensics::student_seed(&seed, &id, name);
+        Ok(Value::String(forensics::incident(&seed).log))
+    });
+    let (seed, id) = (student.seed.clone(), student.id.clone());
+    tera.register_function("audit_incident", move |args: &HashMap<String, Value>| {
+        let name = incident_name(args, "audit_incident")?;
+        let seed = forensics::student_seed(&seed, &id, name);
+        let story = forensics::story(&seed);
+        Ok(serde_json::json!({"truth": story.truth, "decoys": story.decoys}))
+    });
     tera.add_raw_template(name, text)
         .map_err(|e| InputError::new(name, tera_message(&e)))?;
     let mut ctx = tera::Context::new();
@@ -110,6 +131,13 @@ pub fn render_with(
     ctx.insert("seed", &student.seed);
     tera.render(name, &ctx)
         .map_err(|e| InputError::new(name, tera_message(&e)))
+}
+
+/// The `name="..."` argument of an audit template function.
+fn incident_name<'a>(args: &'a HashMap<String, Value>, function: &str) -> tera::Result<&'a str> {
+    args.get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| tera::Error::msg(format!("{function}() needs name=\"...\"")))
 }
 
 /// Tera errors nest their cause; join the chain into one line.
@@ -256,6 +284,35 @@ mod tests {
             right.into_iter().collect::<Vec<_>>(),
             ["sha256:60cdba6c4cce278ccfdc5b16070ff0ff168aa46c3ebe9f47d559c105e40b41be"]
         );
+    }
+
+    #[test]
+    fn the_audit_log_is_the_students_own_and_its_truth_matches() {
+        let alice = Student {
+            id: "alice".into(),
+            seed: "class-1".into(),
+        };
+        let bob = Student {
+            id: "bob".into(),
+            ..alice.clone()
+        };
+        let t = "{{ audit_log(name=\"incident\") }}";
+        let a = render("audit.log.tera", t, &alice).expect("renders");
+        assert_eq!(a, render("audit.log.tera", t, &alice).expect("renders"));
+        assert_ne!(a, render("audit.log.tera", t, &bob).expect("renders"));
+        let seed = forensics::student_seed("class-1", "alice", "incident");
+        assert_eq!(a, forensics::incident(&seed).log);
+        // The truth a solution template reads is that log's.
+        let secret = render(
+            "answers.yaml.tera",
+            "{% set i = audit_incident(name=\"incident\") %}{{ i.truth.secret }}",
+            &alice,
+        )
+        .expect("renders");
+        assert_eq!(secret, forensics::story(&seed).truth.secret);
+        assert!(a.contains(&format!("/secrets/{secret}\"")));
+        let e = render("x.tera", "{{ audit_log() }}", &alice).expect_err("no name");
+        assert!(e.to_string().contains("audit_log() needs name="), "{e}");
     }
 
     #[test]

@@ -316,6 +316,12 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
                 out.push(format!("duplicate question id `{}`", a.id));
             }
         }
+        CheckSpec::AuditQuestion(q) => {
+            if !question_ids.insert(q.id.clone()) {
+                out.push(format!("duplicate question id `{}`", q.id));
+            }
+        }
+        CheckSpec::AuditPolicy(a) => out.extend(a.problems()),
     }
     out
 }

@@ -20,14 +20,17 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The API version a policy file must declare.
 pub const API_VERSION: &str = "audit.k8s.io/v1";
 
 /// How much of a request the API server records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Level {
     /// Nothing is logged.
     None,
@@ -77,7 +80,9 @@ impl FromStr for Level {
 
 /// A stage of request handling at which an audit event can be recorded,
 /// ordered as a request goes through them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Stage {
     /// As soon as the handler receives the request.
     RequestReceived,
@@ -464,7 +469,7 @@ impl PolicyRule {
 }
 
 /// Upstream `pathMatches`: `*`, exact, or a trailing-`*` prefix.
-fn path_matches(path: &str, spec: &str) -> bool {
+pub fn path_matches(path: &str, spec: &str) -> bool {
     if spec == "*" || spec == path {
         return true;
     }

@@ -150,7 +150,7 @@ fn field_of(event: &Value, field: EventField) -> Option<String> {
 
 /// An RFC 3339 time as UTC seconds since the epoch, shown as
 /// `YYYY-MM-DDTHH:MM:SSZ` (fractions dropped), or `None` when it is not one.
-fn to_second(s: &str) -> Option<String> {
+pub(crate) fn to_second(s: &str) -> Option<String> {
     let t: jiff::Timestamp = s.trim().parse().ok()?;
     jiff::Timestamp::from_second(t.as_second())
         .ok()
