@@ -271,3 +271,88 @@ fn refused_policies_and_bad_files_exit_2_located() {
         r.stderr
     );
 }
+
+#[test]
+fn params_and_namespaces_from_either_set_of_files() {
+    let sb = Sandbox::new();
+    write_files(
+        &sb.work(),
+        &[
+            (
+                "policy.yaml",
+                "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: \"object.spec.replicas <= int(params.data.max)\"
+    messageExpression: \"'at most ' + params.data.max + ' replicas in ' + namespaceObject.metadata.labels['tier']\"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-limit}
+spec:
+  policyName: replica-limit
+  validationActions: [Deny]
+  paramRef: {name: limits, parameterNotFoundAction: Deny}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {tier: small}}
+",
+            ),
+            (
+                "targets.yaml",
+                "apiVersion: v1
+kind: ConfigMap
+metadata: {name: limits, namespace: shop}
+data: {max: \"3\"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: big, namespace: shop}
+spec: {replicas: 5, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: a}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: big, namespace: elsewhere}
+spec: {replicas: 5, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: a}]}}}
+",
+            ),
+        ],
+    );
+    let r = sb.run(&[
+        "scan",
+        "admission",
+        "policy.yaml",
+        "--against",
+        "targets.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let rows: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    let shop = find(&rows, "Deployment shop/big", "replica-limit");
+    assert_eq!(shop["result"], "reject");
+    assert!(
+        shop["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("at most 3 replicas in small"),
+        "{shop}"
+    );
+    // No ConfigMap limits in namespace elsewhere: Deny on a missing param.
+    let elsewhere = find(&rows, "Deployment elsewhere/big", "replica-limit");
+    assert_eq!(elsewhere["result"], "reject");
+    assert!(
+        elsewhere["message"]
+            .as_str()
+            .unwrap()
+            .contains("no params found"),
+        "{elsewhere}"
+    );
+}

@@ -163,20 +163,31 @@ pub fn rows(
     user: &UserInfo,
 ) -> Result<Vec<Row>, InputError> {
     let mut world = World::default();
-    for o in &targets.objects {
-        if o.kind() == "Namespace" {
-            let labels: BTreeMap<String, String> = o
-                .value
-                .pointer("/metadata/labels")
-                .and_then(serde_json::Value::as_object)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            world.namespaces.insert(o.name().to_owned(), labels);
-        }
+    // Namespaces and params may be in either set of files.
+    world
+        .params
+        .extend(targets.objects.iter().map(|o| o.value.clone()));
+    let namespaces = targets
+        .objects
+        .iter()
+        .map(|o| &o.value)
+        .chain(set.params.iter())
+        .filter(|v| v.get("kind").and_then(serde_json::Value::as_str) == Some("Namespace"));
+    for v in namespaces {
+        let labels: BTreeMap<String, String> = v
+            .pointer("/metadata/labels")
+            .and_then(serde_json::Value::as_object)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = v
+            .pointer("/metadata/name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        world.namespaces.insert(name.to_owned(), labels);
     }
     let mut out = Vec::new();
     for o in &targets.objects {
