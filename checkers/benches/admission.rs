@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
             "{name}: the solution passes"
         );
         c.bench_function(name, |b| {
-            b.iter(|| grade(black_box(check), black_box(&objects)))
+            b.iter(|| grade(black_box(check), black_box(&objects)));
         });
     }
 }
