@@ -369,7 +369,17 @@ impl CheckSpec {
                 ev.kube.map(|k| k.audit_events.as_slice()),
                 answer(&a.id).and_then(Value::as_str),
             ),
-            CheckSpec::AdmissionPolicy(a) => crate::admission::check::grade(a, ev.workspace),
+            CheckSpec::AdmissionPolicy(a) => {
+                let v = crate::admission::check::grade(a, ev.workspace);
+                match ev.kube {
+                    Some(k) => {
+                        let live =
+                            crate::cluster::policies::findings(a, v.detail.as_ref(), &k.policies);
+                        with_live(v, live)
+                    }
+                    None => v,
+                }
+            }
         }
     }
 }
