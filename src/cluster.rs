@@ -567,6 +567,73 @@ pub fn review_spec(r: &seclab_checkers::cluster::AccessReviewSpec) -> Value {
 /// policy cache has it (about a second after it is applied).
 pub const POLICY_SETTLE: Duration = Duration::from_secs(3);
 
+/// The namespace Kyverno's install manifest uses.
+pub const KYVERNO_NAMESPACE: &str = "kyverno";
+/// Kyverno's admission controller Deployment.
+pub const KYVERNO_CONTROLLER: &str = "kyverno-admission-controller";
+/// The owner label value (`seclab.dev/lab`) of what `seclab up --with
+/// kyverno` installs.
+pub const KYVERNO_OWNER: &str = "seclab-kyverno";
+
+/// Whether a Deployment has at least one available replica.
+fn available(d: &Value) -> bool {
+    d.pointer("/status/availableReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        > 0
+}
+
+async fn kyverno_controller(cluster: &Cluster) -> anyhow::Result<Option<Value>> {
+    use kube::api::{Api, DynamicObject};
+    let res = resources::builtin("apps/v1", "Deployment")
+        .ok_or_else(|| anyhow::anyhow!("Deployment is built in"))?;
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client(), KYVERNO_NAMESPACE, &res.api);
+    let got = api
+        .get_opt(KYVERNO_CONTROLLER)
+        .await
+        .map_err(|e| cluster.error(e))?;
+    Ok(got.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
+}
+
+/// Waits until Kyverno's admission controller is available, or `timeout`.
+pub async fn wait_kyverno(cluster: &Cluster, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if kyverno_controller(cluster)
+            .await?
+            .is_some_and(|d| available(&d))
+        {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!(
+                "{KYVERNO_NAMESPACE}/{KYVERNO_CONTROLLER} is not available after {}s: `kubectl --context {} -n {KYVERNO_NAMESPACE} get pods` shows why",
+                timeout.as_secs(),
+                cluster.context
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Whether Kyverno is installed, for `status`: its CRD served and its
+/// admission controller available.
+pub async fn kyverno_state(cluster: &Cluster) -> String {
+    let crd = kyverno_installed(cluster).await;
+    match kyverno_controller(cluster).await {
+        Ok(Some(d)) if crd && available(&d) => {
+            "installed (admission controller available)".to_string()
+        }
+        Ok(Some(_)) if crd => {
+            "installed, but its admission controller is not available".to_string()
+        }
+        Ok(_) if crd => "its CRDs are installed, but not its admission controller".to_string(),
+        Ok(_) => "not installed (`seclab up --with kyverno` installs it)".to_string(),
+        Err(e) => format!("unknown: {e:#}"),
+    }
+}
+
 /// Whether the cluster serves Kyverno's ClusterPolicy (its CRD installed).
 pub async fn kyverno_installed(cluster: &Cluster) -> bool {
     resources::resolve(cluster, "kyverno.io/v1", "ClusterPolicy")
