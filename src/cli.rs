@@ -135,6 +135,15 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// Also install an add-on into seclab's cluster: `kyverno` (the
+        /// upstream release manifest, server-side applied, labelled as
+        /// seclab's; waits for its admission controller).
+        #[arg(long = "with", value_enum)]
+        with: Vec<Addon>,
+        /// The Kyverno install manifest: a file or an http(s) URL (default:
+        /// the pinned upstream release's install.yaml).
+        #[arg(long, env = "SECLAB_KYVERNO_MANIFEST")]
+        kyverno_manifest: Option<String>,
     },
     /// Delete seclab's kind cluster (only one that carries seclab's marker).
     Down {
@@ -677,4 +686,11 @@ pub struct NetpolArgs {
     /// Manifest files or folders (read recursively: *.yaml, *.yml, *.json).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// An add-on `seclab up --with` installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Addon {
+    /// The Kyverno policy engine.
+    Kyverno,
 }

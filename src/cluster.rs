@@ -317,7 +317,18 @@ pub async fn apply_objects(
     for o in ordered {
         let kind = o.kind().to_string();
         let name = read::name_of(o).to_string();
-        let res = resources::resolve(owned.cluster(), o.api_version(), &kind).await?;
+        let res = match resources::resolve(owned.cluster(), o.api_version(), &kind).await {
+            Ok(r) => r,
+            Err(ClusterError::Other { message, .. })
+                if o.api_version().starts_with("kyverno.io/") =>
+            {
+                out.skipped.push(format!(
+                    "{kind} {name}: Kyverno is not installed on this cluster ({message}); `seclab up --with kyverno` installs it"
+                ));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if kind == "Namespace" {
             if !namespaces.contains(&name) {
                 out.skipped.push(format!(
@@ -551,6 +562,168 @@ pub fn review_spec(r: &seclab_checkers::cluster::AccessReviewSpec) -> Value {
     spec
 }
 
+/// How long a policy trial that disagrees with its `expect` is retried:
+/// a ValidatingAdmissionPolicy takes effect only once the API server's
+/// policy cache has it (about a second after it is applied).
+pub const POLICY_SETTLE: Duration = Duration::from_secs(3);
+
+/// The namespace Kyverno's install manifest uses.
+pub const KYVERNO_NAMESPACE: &str = "kyverno";
+/// Kyverno's admission controller Deployment.
+pub const KYVERNO_CONTROLLER: &str = "kyverno-admission-controller";
+/// The owner label value (`seclab.dev/lab`) of what `seclab up --with
+/// kyverno` installs.
+pub const KYVERNO_OWNER: &str = "seclab-kyverno";
+
+/// Whether a Deployment has at least one available replica.
+fn available(d: &Value) -> bool {
+    d.pointer("/status/availableReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        > 0
+}
+
+async fn kyverno_controller(cluster: &Cluster) -> anyhow::Result<Option<Value>> {
+    use kube::api::{Api, DynamicObject};
+    let res = resources::builtin("apps/v1", "Deployment")
+        .ok_or_else(|| anyhow::anyhow!("Deployment is built in"))?;
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client(), KYVERNO_NAMESPACE, &res.api);
+    let got = api
+        .get_opt(KYVERNO_CONTROLLER)
+        .await
+        .map_err(|e| cluster.error(e))?;
+    Ok(got.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
+}
+
+/// Waits until Kyverno's admission controller is available, or `timeout`.
+pub async fn wait_kyverno(cluster: &Cluster, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if kyverno_controller(cluster)
+            .await?
+            .is_some_and(|d| available(&d))
+        {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!(
+                "{KYVERNO_NAMESPACE}/{KYVERNO_CONTROLLER} is not available after {}s: `kubectl --context {} -n {KYVERNO_NAMESPACE} get pods` shows why",
+                timeout.as_secs(),
+                cluster.context
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Whether Kyverno is installed, for `status`: its CRD served and its
+/// admission controller available.
+pub async fn kyverno_state(cluster: &Cluster) -> String {
+    let crd = kyverno_installed(cluster).await;
+    match kyverno_controller(cluster).await {
+        Ok(Some(d)) if crd && available(&d) => {
+            "installed (admission controller available)".to_string()
+        }
+        Ok(Some(_)) if crd => {
+            "installed, but its admission controller is not available".to_string()
+        }
+        Ok(_) if crd => "its CRDs are installed, but not its admission controller".to_string(),
+        Ok(_) => "not installed (`seclab up --with kyverno` installs it)".to_string(),
+        Err(e) => format!("unknown: {e:#}"),
+    }
+}
+
+/// Whether the cluster serves Kyverno's ClusterPolicy (its CRD installed).
+pub async fn kyverno_installed(cluster: &Cluster) -> bool {
+    resources::resolve(cluster, "kyverno.io/v1", "ClusterPolicy")
+        .await
+        .is_ok()
+}
+
+async fn send_policy_trial(
+    owned: &Owned,
+    t: &seclab_checkers::cluster::PolicyTrialSpec,
+) -> seclab_checkers::cluster::PolicyOutcome {
+    use seclab_checkers::cluster::PolicyOutcome;
+    use seclab_checkers::cluster::policies::Send;
+    let r = match &t.send {
+        Send::Skip { reason } => {
+            return PolicyOutcome::Skipped {
+                reason: reason.clone(),
+            };
+        }
+        Send::Create { object } => owned.dry_run_create(&t.namespace, object).await,
+        Send::EphemeralContainers { pod, containers } => {
+            owned.dry_run_ephemeral(&t.namespace, pod, containers).await
+        }
+    };
+    match r {
+        Ok(guard::DryRun::Admitted) => PolicyOutcome::Admitted {
+            warnings: Vec::new(),
+        },
+        Ok(guard::DryRun::Rejected(message)) => PolicyOutcome::Rejected { message },
+        Err(e) => PolicyOutcome::Error {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Sends the planned `admission_policy` trials as dry runs. Kyverno's
+/// trials are skipped when Kyverno is not installed. A trial whose answer
+/// differs from its `expect` is sent again (all such together, every half
+/// second, up to [`POLICY_SETTLE`]): a policy applied a moment ago may not
+/// be in the API server's cache yet.
+async fn policy_trials(
+    owned: &Owned,
+    wanted: Vec<seclab_checkers::cluster::PolicyTrialSpec>,
+) -> Vec<seclab_checkers::cluster::PolicyTrial> {
+    use seclab_checkers::admission::check::{Engine, Expect};
+    use seclab_checkers::cluster::policies::Send;
+    use seclab_checkers::cluster::{PolicyOutcome, PolicyTrial};
+    let agrees = |t: &seclab_checkers::cluster::PolicyTrialSpec, o: &PolicyOutcome| match o {
+        PolicyOutcome::Admitted { .. } => t.expect == Expect::Admit,
+        PolicyOutcome::Rejected { .. } => t.expect == Expect::Reject,
+        PolicyOutcome::Error { .. } | PolicyOutcome::Skipped { .. } => true,
+    };
+    let kyverno = if wanted.iter().any(|t| t.engine == Engine::Kyverno) {
+        kyverno_installed(owned.cluster()).await
+    } else {
+        false
+    };
+    let mut outcomes = Vec::with_capacity(wanted.len());
+    for t in &wanted {
+        let o = if t.engine == Engine::Kyverno && !kyverno && !matches!(t.send, Send::Skip { .. }) {
+            PolicyOutcome::Skipped {
+                reason: "Kyverno is not installed on the cluster (`seclab up --with kyverno` installs it)".into(),
+            }
+        } else {
+            send_policy_trial(owned, t).await
+        };
+        outcomes.push(o);
+    }
+    let deadline = tokio::time::Instant::now() + POLICY_SETTLE;
+    while wanted.iter().zip(&outcomes).any(|(t, o)| !agrees(t, o))
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for (t, o) in wanted.iter().zip(outcomes.iter_mut()) {
+            if !agrees(t, o) {
+                *o = send_policy_trial(owned, t).await;
+            }
+        }
+    }
+    wanted
+        .into_iter()
+        .zip(outcomes)
+        .map(|(t, outcome)| PolicyTrial {
+            engine: t.engine,
+            request: t.request,
+            outcome,
+        })
+        .collect()
+}
+
 /// Gathers the live facts the lab's `checks` need: the lab's objects, its
 /// pods at the start and end of the settle window, and the admission
 /// trials, connection probes and access reviews the checks plan.
@@ -602,6 +775,7 @@ pub async fn gather<E: crate::shell::kube::exec::Exec>(
             outcome,
         });
     }
+    facts.policies = policy_trials(owned, wanted.policies).await;
     for p in wanted.probes {
         let cmd = probe_command(&p.to_ip, p.port);
         let (connected, detail) = match exec
@@ -739,7 +913,8 @@ mod tests {
                 "pss-scissors",
                 "sa-token",
                 "netpol-three-pods",
-                "audit-logs"
+                "audit-logs",
+                "policy-as-code"
             ]
         );
         let sa = catalog.get("sa-token").unwrap();

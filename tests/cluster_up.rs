@@ -240,3 +240,169 @@ fn up_adopt_takes_over_a_marked_cluster_after_confirmation() {
         "adopting writes nothing to the cluster"
     );
 }
+
+/// A stand-in for Kyverno's install.yaml: its namespace, a CRD, RBAC and
+/// the admission controller Deployment.
+const KYVERNO_STAND_IN: &str = r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: kyverno
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: clusterpolicies.kyverno.io
+spec:
+  group: kyverno.io
+  names: {kind: ClusterPolicy, plural: clusterpolicies, singular: clusterpolicy}
+  scope: Cluster
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: kyverno-admission-controller
+  namespace: kyverno
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: kyverno-admission-controller
+rules:
+  - apiGroups: ["kyverno.io"]
+    resources: ["*"]
+    verbs: ["*"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: someone-elses
+rules: []
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: kyverno-admission-controller
+  namespace: kyverno
+spec:
+  replicas: 1
+  selector: {matchLabels: {app.kubernetes.io/component: admission-controller}}
+  template:
+    metadata: {labels: {app.kubernetes.io/component: admission-controller}}
+    spec:
+      serviceAccountName: kyverno-admission-controller
+      containers:
+        - name: kyverno
+          image: reg.kyverno.io/kyverno/kyverno:v1.15.2
+"#;
+
+#[test]
+fn up_with_kyverno_applies_the_manifest_as_seclabs_and_waits_for_the_controller() {
+    let s = setup();
+    let manifest = s.sb.dir.path().join("kyverno-install.yaml");
+    std::fs::write(&manifest, KYVERNO_STAND_IN).unwrap();
+    // A ClusterRole of the same name that is not seclab's stays as it is.
+    s.server.insert(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "someone-elses"}, "rules": []
+    }));
+    // The in-test server has no controllers: the Deployment is there and
+    // available already (seclab's apply changes its spec, not its status).
+    s.server.insert(fixtures::namespace("kyverno", &[]));
+    s.server.insert(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "kyverno-admission-controller", "namespace": "kyverno"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/component": "admission-controller"}},
+                 "template": {"metadata": {"labels": {"app.kubernetes.io/component": "admission-controller"}},
+                              "spec": {"containers": [{"name": "kyverno", "image": "reg.kyverno.io/kyverno/kyverno:v1.15.2"}]}}},
+        "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1}
+    }));
+    let r = run(
+        &s,
+        &[
+            "up",
+            "--with",
+            "kyverno",
+            "--kyverno-manifest",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Kyverno is installed and its admission controller is available"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("ClusterRole someone-elses: exists in the cluster and is not this lab's"),
+        "{}",
+        r.stdout
+    );
+    let crd = s
+        .server
+        .get(
+            "CustomResourceDefinition",
+            None,
+            "clusterpolicies.kyverno.io",
+        )
+        .expect("the CRD is applied");
+    assert_eq!(
+        crd["metadata"]["labels"]["seclab.dev/lab"],
+        "seclab-kyverno"
+    );
+    let d = s
+        .server
+        .get(
+            "Deployment",
+            Some("kyverno"),
+            "kyverno-admission-controller",
+        )
+        .unwrap();
+    assert_eq!(d["metadata"]["labels"]["seclab.dev/lab"], "seclab-kyverno");
+    let theirs = s.server.get("ClusterRole", None, "someone-elses").unwrap();
+    assert!(theirs["metadata"].get("labels").is_none(), "{theirs}");
+    // Server-side apply, as Kyverno's large CRDs need.
+    let crd_write = s
+        .server
+        .requests()
+        .into_iter()
+        .find(|q| {
+            q.method != "GET"
+                && q.path
+                    .contains("customresourcedefinitions/clusterpolicies.kyverno.io")
+        })
+        .unwrap();
+    assert_eq!(crd_write.method, "PATCH");
+    assert!(
+        crd_write
+            .content_type
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("application/apply-patch"),
+        "{crd_write:?}"
+    );
+    // A manifest that is not Kyverno's is refused before anything is sent.
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: kyverno}\n",
+    )
+    .unwrap();
+    let r = run(
+        &s,
+        &[
+            "up",
+            "--with",
+            "kyverno",
+            "--kyverno-manifest",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("not a Kyverno install manifest"), "{r:?}");
+}

@@ -380,7 +380,25 @@ impl CheckSpec {
                 ev.kube.map(|k| k.audit_events.as_slice()),
                 answer(&a.id).and_then(Value::as_str),
             ),
-            CheckSpec::AdmissionPolicy(a) => crate::admission::check::grade(a, ev.workspace),
+            CheckSpec::AdmissionPolicy(a) => {
+                let v = crate::admission::check::grade(a, ev.workspace);
+                match ev.kube {
+                    // Rules only the cluster can decide: the live trials
+                    // alone grade them.
+                    Some(k) if crate::admission::check::live_only(&v) => {
+                        let live = crate::cluster::policies::findings(a, None, &k.policies);
+                        let mut out = Verdict::from_findings(live);
+                        out.detail = v.detail;
+                        out
+                    }
+                    Some(k) => {
+                        let live =
+                            crate::cluster::policies::findings(a, v.detail.as_ref(), &k.policies);
+                        with_live(v, live)
+                    }
+                    None => v,
+                }
+            }
             CheckSpec::AuditPolicy(a) => crate::audit::grade::grade(a, ev.workspace),
             CheckSpec::AuditQuestion(q) => match ev.seed {
                 Some(who) => {

@@ -262,11 +262,13 @@ pub fn status(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
                     "pods": pods.iter().map(pod_line).collect::<Vec<_>>(),
                 }));
             }
-            anyhow::Ok((version, own, labs))
+            let kyverno = cluster::kyverno_state(&c).await;
+            anyhow::Ok((version, own, labs, kyverno))
         })?;
         match got {
-            Ok((version, own, labs)) => {
+            Ok((version, own, labs, kyverno)) => {
                 report["version"] = json!(version);
+                report["kyverno"] = json!(kyverno);
                 report["marker"] = json!(match &own {
                     Ownership::Ours(id) => format!("seclab's (cluster id {id})"),
                     o => {
@@ -301,6 +303,9 @@ pub fn status(ctx: &Ctx, output: Output) -> anyhow::Result<Outcome> {
             }
             if let Some(m) = report.get("marker").and_then(Value::as_str) {
                 println!("marker    {m}");
+            }
+            if let Some(k) = report.get("kyverno").and_then(Value::as_str) {
+                println!("kyverno   {k}");
             }
             if let Some(e) = report.get("error").and_then(Value::as_str) {
                 println!("problem   {e}");
@@ -480,7 +485,13 @@ async fn wait_ready(c: &Cluster, timeout: std::time::Duration) -> anyhow::Result
 /// `seclab up`: creates the kind cluster `seclab` (or says it is up, or
 /// adopts it with `--adopt`), waits for it, loads the labs' images and
 /// writes seclab's marker.
-pub fn up(ctx: &Ctx, adopt: bool, yes: bool) -> anyhow::Result<Outcome> {
+pub fn up(
+    ctx: &Ctx,
+    adopt: bool,
+    yes: bool,
+    with: &[crate::cli::Addon],
+    kyverno_manifest: Option<&str>,
+) -> anyhow::Result<Outcome> {
     use crate::shell::kind::{Kind, write_cluster_files};
     if ctx.target.context != kube_shell::DEFAULT_CONTEXT {
         anyhow::bail!(
@@ -501,6 +512,10 @@ pub fn up(ctx: &Ctx, adopt: bool, yes: bool) -> anyhow::Result<Outcome> {
             Ownership::Ours(id) => {
                 println!("the kind cluster {KIND_CLUSTER} is up and seclab's (cluster id {id})");
                 load_images(ctx, &kind)?;
+                if with.contains(&crate::cli::Addon::Kyverno) {
+                    let owned = kube_shell::block_on(crate::shell::kube::guard::own(c, &known))??;
+                    install_kyverno(&owned, kyverno_manifest)?;
+                }
                 return Ok(Outcome(EXIT_OK));
             }
             Ownership::Unmarked => anyhow::bail!(
@@ -550,7 +565,90 @@ pub fn up(ctx: &Ctx, adopt: bool, yes: bool) -> anyhow::Result<Outcome> {
         "the kind cluster {KIND_CLUSTER} is up: context {}, cluster id {} (marker ConfigMap seclab-system/seclab-marker)",
         t.context, owned.id
     );
+    if with.contains(&crate::cli::Addon::Kyverno) {
+        install_kyverno(&owned, kyverno_manifest)?;
+    }
     Ok(Outcome(EXIT_OK))
+}
+
+/// The Kyverno release `seclab up --with kyverno` installs.
+pub const KYVERNO_MANIFEST: &str =
+    "https://github.com/kyverno/kyverno/releases/download/v1.15.2/install.yaml";
+
+/// Reads the Kyverno manifest: a file, or an http(s) URL fetched with curl.
+fn kyverno_text(source: &str) -> anyhow::Result<String> {
+    if source.starts_with("https://") || source.starts_with("http://") {
+        println!("fetching {source}");
+        let out = std::process::Command::new("curl")
+            .args(["-fsSL", "--max-time", "120", source])
+            .output()
+            .map_err(|e| anyhow::anyhow!("fetching {source} needs curl: {e}"))?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "fetching {source} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        return Ok(String::from_utf8(out.stdout)?);
+    }
+    std::fs::read_to_string(source).map_err(|e| anyhow::anyhow!("{source}: {e}"))
+}
+
+/// `seclab up --with kyverno`: Kyverno's install manifest server-side
+/// applied into the owned cluster (objects labelled
+/// `seclab.dev/lab=seclab-kyverno`; namespaced ones only into `kyverno`,
+/// cluster-scoped ones only when new or already seclab's), then a wait for
+/// its admission controller to be available.
+pub fn install_kyverno(
+    owned: &crate::shell::kube::guard::Owned,
+    manifest: Option<&str>,
+) -> anyhow::Result<()> {
+    let source = manifest.unwrap_or(KYVERNO_MANIFEST);
+    let text = kyverno_text(source)?;
+    let mut files = crate::lab::LabFiles::new();
+    files.insert(source.to_string(), text.into_bytes());
+    let mut snap = crate::grade::Snapshot::from_manifest_files(&files);
+    if !snap.problems.is_empty() {
+        return Err(snap.problems.swap_remove(0).into());
+    }
+    if !snap
+        .objects
+        .iter()
+        .any(|o| o.kind() == "Deployment" && read::name_of(o) == cluster::KYVERNO_CONTROLLER)
+    {
+        anyhow::bail!(
+            "{source} has no Deployment {}: not a Kyverno install manifest",
+            cluster::KYVERNO_CONTROLLER
+        );
+    }
+    // CRDs first: the rest may use them.
+    snap.objects
+        .sort_by_key(|o| u8::from(o.kind() != "CustomResourceDefinition"));
+    println!(
+        "installing Kyverno ({source}, {} objects)",
+        snap.objects.len()
+    );
+    let applied = kube_shell::block_on(cluster::apply_objects(
+        owned,
+        cluster::KYVERNO_OWNER,
+        &[cluster::KYVERNO_NAMESPACE.to_string()],
+        &snap.objects,
+    ))??;
+    for s in &applied.skipped {
+        println!("  skipped {s}");
+    }
+    println!(
+        "  applied {} objects; waiting for {}/{}",
+        applied.applied.len(),
+        cluster::KYVERNO_NAMESPACE,
+        cluster::KYVERNO_CONTROLLER
+    );
+    kube_shell::block_on(cluster::wait_kyverno(
+        owned.cluster(),
+        std::time::Duration::from_secs(300),
+    ))??;
+    println!("Kyverno is installed and its admission controller is available");
+    Ok(())
 }
 
 /// `seclab down`: deletes the kind cluster, only when its marker is ours.

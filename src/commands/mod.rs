@@ -143,7 +143,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output,
         }) => author::test(&ctx, offline, live, &labs_to_test, junit.as_deref(), output),
         Some(Command::Stop { lab }) => student::stop(&ctx, &lab),
-        Some(Command::Up { adopt, yes }) => cluster::up(&ctx, adopt, yes),
+        Some(Command::Up {
+            adopt,
+            yes,
+            with,
+            kyverno_manifest,
+        }) => cluster::up(&ctx, adopt, yes, &with, kyverno_manifest.as_deref()),
         Some(Command::Down { yes }) => cluster::down(&ctx, yes),
         Some(Command::Status { output }) => cluster::status(&ctx, output),
         Some(Command::Apply { lab }) => cluster::apply(&ctx, &lab),

@@ -13,7 +13,7 @@
 //! What it serves (everything else is `404 page not found`, like a real
 //! server for an unknown path):
 //! - `/version`, `/healthz`, `/readyz`, `/livez`;
-//! - discovery: `/api`, `/api/v1`, `/apis`, `/apis/{apps,networking.k8s.io,
+//! - discovery: `/api`, `/api/v1`, `/apis`, `/apis/{apps,batch,networking.k8s.io,admissionregistration.k8s.io,apiextensions.k8s.io,
 //!   rbac.authorization.k8s.io,authorization.k8s.io}/v1`, as
 //!   APIVersions/APIGroupList/APIResourceList, or aggregated discovery
 //!   (`APIGroupDiscoveryList`, apidiscovery.k8s.io/v2) when the Accept header
@@ -41,7 +41,9 @@
 //! AlreadyExists, and Pod Security admission refuses pods that break the
 //! namespace's `pod-security.kubernetes.io/enforce` level with the real
 //! API server's 403 message (and sends `Warning` headers for `warn` and for
-//! workload templates). There are no controllers: a Deployment makes no
+//! workload templates); a stored ValidatingAdmissionPolicy about
+//! `privileged`, bound with `Deny`, refuses privileged pods and pod
+//! templates with the real 422 message (a stand-in: no CEL is evaluated). There are no controllers: a Deployment makes no
 //! ReplicaSet, a Pod stays as stored (seed running pods with
 //! [`fixtures::running_pod`]), and nothing is garbage collected.
 //!
@@ -60,6 +62,7 @@ mod psa;
 mod selector;
 pub mod status;
 mod store;
+mod vap;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -723,6 +723,10 @@ impl State {
                 status::details(rt.group, rt.plural, name),
             ));
         }
+        let stored: Vec<&Value> = self.objects.values().collect();
+        if let Some(refused) = super::vap::refuse(&stored, rt, name, obj) {
+            return Err(refused);
+        }
         let Some((spec, workload)) = pod_spec(rt, obj) else {
             return Ok(Vec::new());
         };

@@ -214,6 +214,7 @@ pub fn grade(check: &AdmissionPolicyCheck, workspace: &[KubeObject]) -> Verdict 
         params: Vec::new(),
     };
     let mut rows = Vec::new();
+    let mut live_only: Vec<String> = Vec::new();
     for r in &check.requests {
         let req = match request_of(r) {
             Ok(req) => req,
@@ -250,6 +251,13 @@ pub fn grade(check: &AdmissionPolicyCheck, workspace: &[KubeObject]) -> Verdict 
             })).collect::<Vec<_>>(),
         }));
         if let Some(e) = errors.first() {
+            if errors.iter().all(|d| d.live_only) {
+                let why = format!("{}: {}", who(e), e.message);
+                if !live_only.contains(&why) {
+                    live_only.push(why);
+                }
+                continue;
+            }
             findings.push(Finding::error(format!(
                 "{} ({}): {} cannot be evaluated: {}",
                 r.name,
@@ -299,7 +307,29 @@ pub fn grade(check: &AdmissionPolicyCheck, workspace: &[KubeObject]) -> Verdict 
             _ => {}
         }
     }
-    Verdict::from_findings(findings).with_detail(json!({ "admission": rows }))
+    let detail = json!({ "admission": rows });
+    if findings.is_empty() && !live_only.is_empty() {
+        // Only the cluster can decide these: graded live (with Kyverno
+        // installed by `seclab up --with kyverno`), skipped offline.
+        return Verdict::skipped(format!(
+            "{LIVE_ONLY}{} — on the kind cluster the battery is sent as dry runs",
+            live_only.join("; ")
+        ))
+        .with_detail(detail);
+    }
+    Verdict::from_findings(findings).with_detail(detail)
+}
+
+/// How the reason of a verdict skipped for live-only rules begins.
+const LIVE_ONLY: &str = "graded live only: ";
+
+/// Whether a verdict of [`grade`] was skipped for decisions only a live
+/// cluster can make (rather than for want of evidence).
+pub fn live_only(v: &Verdict) -> bool {
+    v.status == crate::Status::Skipped
+        && v.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(LIVE_ONLY))
 }
 
 #[cfg(test)]

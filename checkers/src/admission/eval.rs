@@ -97,6 +97,10 @@ pub struct Decision {
     pub audit: Vec<String>,
     /// The validations that did not pass.
     pub failures: Vec<Failure>,
+    /// An error because only a live cluster can decide (the authorizer, a
+    /// Kyverno rule that is not `validate.cel`): graded live, skipped
+    /// offline.
+    pub live_only: bool,
 }
 
 fn rule_matches(rule: &Rule, req: &Request) -> bool {
@@ -267,6 +271,7 @@ fn decision(policy: &Vap, binding: &Binding, outcome: Outcome, message: String) 
         warnings: Vec::new(),
         audit: Vec::new(),
         failures: Vec::new(),
+        live_only: false,
     }
 }
 
@@ -472,8 +477,9 @@ pub fn evaluate(
     if policy.uses_authorizer {
         return bindings
             .iter()
-            .map(|b| {
-                decision(
+            .map(|b| Decision {
+                live_only: true,
+                ..decision(
                     policy,
                     b,
                     Outcome::Error,

@@ -585,6 +585,7 @@ impl KyvernoPolicy {
             warnings: Vec::new(),
             audit: Vec::new(),
             failures: Vec::new(),
+            live_only: false,
         };
         if !self.problems.is_empty() {
             let text: Vec<String> = self
@@ -616,15 +617,22 @@ impl KyvernoPolicy {
                 continue;
             }
             if let Some(why) = &rule.unsupported {
-                out.push(blank(Outcome::Error, &rule.name, why.clone()));
+                out.push(Decision {
+                    live_only: true,
+                    ..blank(Outcome::Error, &rule.name, why.clone())
+                });
                 continue;
             }
             if rule.vap.uses_authorizer {
-                out.push(blank(
-                    Outcome::Error,
-                    &rule.name,
-                    "the rule asks the authorizer, which only a live API server can answer".into(),
-                ));
+                out.push(Decision {
+                    live_only: true,
+                    ..blank(
+                        Outcome::Error,
+                        &rule.name,
+                        "the rule asks the authorizer, which only a live API server can answer"
+                            .into(),
+                    )
+                });
                 continue;
             }
             let binding = Binding {

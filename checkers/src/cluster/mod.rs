@@ -12,6 +12,7 @@
 //! set of checks.
 
 pub mod admission;
+pub mod policies;
 pub mod probes;
 pub mod reviews;
 pub mod settle;
@@ -22,6 +23,7 @@ use serde_json::Value;
 use crate::KubeObject;
 
 pub use admission::{AdmissionOutcome, AdmissionTrial, AdmissionTrialSpec, admission_trials};
+pub use policies::{PolicyOutcome, PolicyTrial, PolicyTrialSpec, policy_trials};
 pub use probes::{ProbeResult, ProbeSpec, probe_plan};
 pub use reviews::{AccessReviewResult, AccessReviewSpec, access_reviews};
 
@@ -49,6 +51,10 @@ pub struct ClusterFacts {
     /// The dry-run pod creates the shell made ([`admission_trials`]).
     #[serde(default)]
     pub admission: Vec<AdmissionTrial>,
+    /// The dry-run admission requests of `admission_policy` batteries the
+    /// shell sent ([`policy_trials`]).
+    #[serde(default)]
+    pub policies: Vec<PolicyTrial>,
     /// The connection attempts the shell made ([`probe_plan`]).
     #[serde(default)]
     pub probes: Vec<ProbeResult>,
@@ -69,6 +75,8 @@ pub struct ClusterFacts {
 pub struct Plan {
     /// Dry-run pod creates.
     pub admission: Vec<AdmissionTrialSpec>,
+    /// Battery requests of `admission_policy` checks.
+    pub policies: Vec<PolicyTrialSpec>,
     /// Connection attempts.
     pub probes: Vec<ProbeSpec>,
     /// SubjectAccessReviews.
@@ -97,6 +105,17 @@ pub fn plan<'a>(
                 for p in probe_plan(n, objects) {
                     if !out.probes.contains(&p) {
                         out.probes.push(p);
+                    }
+                }
+            }
+            crate::CheckSpec::AdmissionPolicy(a) => {
+                for t in policy_trials(a, objects) {
+                    if !out
+                        .policies
+                        .iter()
+                        .any(|p| p.engine == t.engine && p.request == t.request)
+                    {
+                        out.policies.push(t);
                     }
                 }
             }

@@ -23,6 +23,22 @@ pub const MARKER_NAME: &str = "seclab-marker";
 /// The marker's data key for the cluster id.
 pub const MARKER_KEY: &str = "cluster-id";
 
+/// The cluster-scoped kinds a lab may own, deleted on stop and reset
+/// (bindings before what they bind).
+pub const CLUSTER_SCOPED_KINDS: [(&str, &str); 5] = [
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+    ),
+    ("kyverno.io/v1", "ClusterPolicy"),
+];
+
 /// The cluster ids seclab created or adopted, per context
 /// (`<state>/cluster.json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +189,19 @@ pub async fn claim(cluster: Cluster) -> Result<Owned, ClusterError> {
     let owned = Owned { cluster, id };
     owned.write_marker().await?;
     Ok(owned)
+}
+
+/// A dry-run write's answer: admitted, or refused by admission (403
+/// Forbidden; 422 from a ValidatingAdmissionPolicy; 400 from a webhook),
+/// or another error.
+fn dry_run_answer(c: &Cluster, r: Result<(), kube::Error>) -> Result<DryRun, ClusterError> {
+    match r {
+        Ok(()) => Ok(DryRun::Admitted),
+        Err(kube::Error::Api(s)) if matches!(s.code, 400 | 403 | 422) => {
+            Ok(DryRun::Rejected(s.message.clone()))
+        }
+        Err(e) => Err(c.error(e)),
+    }
 }
 
 /// The outcome of a dry-run create.
@@ -340,15 +369,26 @@ impl Owned {
         }
     }
 
-    /// Deletes the cluster-scoped objects (ClusterRoles, ClusterRoleBindings)
-    /// labelled with the lab's id; returns what went.
+    /// Deletes the cluster-scoped objects labelled with the lab's id
+    /// ([`CLUSTER_SCOPED_KINDS`]: ClusterRoleBindings, ClusterRoles,
+    /// ValidatingAdmissionPolicyBindings, ValidatingAdmissionPolicies and,
+    /// when Kyverno's CRD is installed, Kyverno ClusterPolicies); returns
+    /// what went. Objects without the label are never touched.
     pub async fn delete_cluster_scoped(&self, lab: &str) -> Result<Vec<String>, ClusterError> {
         use kube::api::ListParams;
         let c = &self.cluster;
         let mut gone = Vec::new();
-        for kind in ["ClusterRoleBinding", "ClusterRole"] {
-            let res = super::resources::builtin("rbac.authorization.k8s.io/v1", kind)
-                .unwrap_or_else(|| unreachable!("{kind} is built in"));
+        for (api_version, kind) in CLUSTER_SCOPED_KINDS {
+            let res = match super::resources::builtin(api_version, kind) {
+                Some(r) => r,
+                None => match super::resources::resolve(c, api_version, kind).await {
+                    Ok(r) => r,
+                    // Kyverno not installed (or an API server without
+                    // VAPs): there is nothing of that kind to delete.
+                    Err(ClusterError::Other { .. }) => continue,
+                    Err(e) => return Err(e),
+                },
+            };
             let api: Api<DynamicObject> = Api::all_with(c.client(), &res.api);
             let lp = ListParams::default().labels(&format!("{LAB_LABEL}={lab}"));
             for o in api.list(&lp).await.map_err(|e| c.error(e))?.items {
@@ -386,6 +426,81 @@ impl Owned {
             }
             Err(e) => Err(c.error(e)),
         }
+    }
+
+    /// A server-side dry-run create of any namespaced object `obj` in
+    /// `namespace` (its resource resolved from apiVersion/kind): what
+    /// admission says, nothing stored. A refusal by admission (403, or a
+    /// ValidatingAdmissionPolicy's 422, or a webhook's 400) is
+    /// [`DryRun::Rejected`].
+    pub async fn dry_run_create(
+        &self,
+        namespace: &str,
+        obj: &Value,
+    ) -> Result<DryRun, ClusterError> {
+        let c = &self.cluster;
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+        let res = super::resources::resolve(c, api_version, kind).await?;
+        if !res.namespaced {
+            return Err(ClusterError::Other {
+                context: c.context.clone(),
+                message: format!(
+                    "{kind} is cluster-scoped: seclab dry-runs only namespaced objects"
+                ),
+            });
+        }
+        let mut body = obj.clone();
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("namespace".into(), Value::String(namespace.into()));
+        }
+        let dynamic: DynamicObject =
+            serde_json::from_value(body).map_err(|e| ClusterError::Other {
+                context: c.context.clone(),
+                message: format!("not an object: {e}"),
+            })?;
+        let api: Api<DynamicObject> = Api::namespaced_with(c.client(), namespace, &res.api);
+        let pp = PostParams {
+            dry_run: true,
+            field_manager: Some(FIELD_MANAGER.into()),
+        };
+        dry_run_answer(c, api.create(&pp, &dynamic).await.map(|_| ()))
+    }
+
+    /// A server-side dry-run write of the `ephemeralcontainers` subresource
+    /// of pod `namespace/pod` (what `kubectl debug` does): the pod's
+    /// ephemeral containers plus `containers`, nothing stored. The pod
+    /// must exist.
+    pub async fn dry_run_ephemeral(
+        &self,
+        namespace: &str,
+        pod: &str,
+        containers: &Value,
+    ) -> Result<DryRun, ClusterError> {
+        let c = &self.cluster;
+        let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(c.client(), namespace);
+        let live = api.get(pod).await.map_err(|e| c.error(e))?;
+        let mut all: Vec<Value> = live
+            .spec
+            .as_ref()
+            .and_then(|s| s.ephemeral_containers.as_ref())
+            .map(|e| {
+                e.iter()
+                    .filter_map(|x| serde_json::to_value(x).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        all.extend(containers.as_array().cloned().unwrap_or_default());
+        let patch = json!({"spec": {"ephemeralContainers": all}});
+        let pp = PatchParams {
+            dry_run: true,
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PatchParams::default()
+        };
+        let r = api
+            .patch_subresource("ephemeralcontainers", pod, &pp, &Patch::Strategic(&patch))
+            .await;
+        dry_run_answer(c, r.map(|_| ()))
     }
 
     /// Asks the API server whether `user` (in `groups`) may do a request:
