@@ -388,6 +388,18 @@ impl CheckSpec {
                     Some(k) if crate::admission::check::live_only(&v) => {
                         let live = crate::cluster::policies::findings(a, None, &k.policies);
                         let mut out = Verdict::from_findings(live);
+                        let undecided = crate::cluster::policies::undecided(a, &k.policies);
+                        // A pass needs every request decided by the
+                        // cluster: nothing else can vouch for these rules.
+                        if out.passed() && !undecided.is_empty() {
+                            out = Verdict::skipped(format!(
+                                "{}; the cluster did not decide {} of the {} requests ({}), so they cannot be graded",
+                                v.reason.as_deref().unwrap_or_default(),
+                                undecided.len(),
+                                a.requests.len(),
+                                undecided.join("; ")
+                            ));
+                        }
                         out.detail = v.detail;
                         out
                     }

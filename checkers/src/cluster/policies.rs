@@ -202,6 +202,27 @@ fn rejected_by(engine: Engine, message: &str) -> bool {
     }
 }
 
+/// The battery requests the cluster did not decide: not sent, failed, or
+/// rejected by some other admission check before the student's policy.
+pub fn undecided<'c>(check: &'c AdmissionPolicyCheck, trials: &[PolicyTrial]) -> Vec<&'c str> {
+    check
+        .requests
+        .iter()
+        .filter(|r| {
+            !trials.iter().any(|t| {
+                t.engine == check.engine
+                    && t.request == r.name
+                    && match &t.outcome {
+                        PolicyOutcome::Admitted { .. } => true,
+                        PolicyOutcome::Rejected { message } => rejected_by(check.engine, message),
+                        PolicyOutcome::Error { .. } | PolicyOutcome::Skipped { .. } => false,
+                    }
+            })
+        })
+        .map(|r| r.name.as_str())
+        .collect()
+}
+
 /// The offline result of one request, from the check's verdict detail
 /// (`admission` rows): `admit`/`reject`/`error`, and who rejected and why.
 fn offline_of(detail: Option<&Value>, request: &str) -> Option<(String, String)> {
@@ -552,5 +573,82 @@ mod tests {
             )),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn live_only_rules_pass_only_when_the_cluster_decided_every_request() {
+        // A VAP that asks the authorizer: offline it cannot be decided.
+        let ws: Vec<KubeObject> = [
+            json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+                "metadata": {"name": "p"}, "spec": {
+                    "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]},
+                    "validations": [{"expression": "authorizer.group('').resource('pods').check('create').allowed()"}]}}),
+            json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+                "metadata": {"name": "b"}, "spec": {"policyName": "p", "validationActions": ["Deny"]}}),
+        ]
+        .into_iter()
+        .map(KubeObject::new)
+        .collect();
+        let mut c = check();
+        c.requests.truncate(2);
+        let spec = CheckSpec::AdmissionPolicy(c);
+        let grade = |facts: Option<&crate::cluster::ClusterFacts>| {
+            spec.grade(&crate::Evidence {
+                workspace: &ws,
+                kube: facts,
+                ..crate::Evidence::default()
+            })
+        };
+        let offline = grade(None);
+        assert_eq!(offline.status, Status::Skipped, "{offline:?}");
+        assert!(
+            offline
+                .reason
+                .as_deref()
+                .unwrap()
+                .starts_with("graded live only: p/b:")
+        );
+        let rejected = PolicyOutcome::Rejected {
+            message: "ValidatingAdmissionPolicy 'p' with binding 'b' denied request: no".into(),
+        };
+        let admitted = PolicyOutcome::Admitted {
+            warnings: Vec::new(),
+        };
+        let both = crate::cluster::ClusterFacts {
+            policies: vec![
+                trial("privileged", rejected.clone()),
+                trial("plain", admitted.clone()),
+            ],
+            ..Default::default()
+        };
+        assert!(grade(Some(&both)).passed());
+        let one = crate::cluster::ClusterFacts {
+            policies: vec![
+                trial("privileged", rejected),
+                trial(
+                    "plain",
+                    PolicyOutcome::Skipped {
+                        reason: "no namespace".into(),
+                    },
+                ),
+            ],
+            ..Default::default()
+        };
+        let v = grade(Some(&one));
+        assert_eq!(v.status, Status::Skipped, "{v:?}");
+        assert!(
+            v.reason
+                .as_deref()
+                .unwrap()
+                .contains("did not decide 1 of the 2 requests (plain)")
+        );
+        let wrong = crate::cluster::ClusterFacts {
+            policies: vec![
+                trial("privileged", admitted.clone()),
+                trial("plain", admitted),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(grade(Some(&wrong)).status, Status::Fail);
     }
 }
