@@ -49,6 +49,7 @@ pub mod rbac;
 pub mod registry;
 pub mod runs;
 pub mod secret_file;
+pub mod secrets_at_rest;
 pub mod supply;
 pub mod target;
 pub mod trivy;

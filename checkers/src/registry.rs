@@ -90,6 +90,9 @@ pub enum CheckSpec {
     /// The workspace's audit policy: requests logged at exactly or at least
     /// a level, stages omitted, over a whole space of requests.
     AuditPolicy(crate::audit::grade::AuditPolicyCheck),
+    /// An `EncryptionConfiguration` kube-apiserver would load, writing the
+    /// lab's resources encrypted by the providers allowed.
+    EncryptionConfig(crate::secrets_at_rest::EncryptionConfigCheck),
     /// A question about the student's own generated audit log (who, from
     /// where, which Secret, which pod, when, which host path).
     AuditQuestion(crate::audit::forensics::AuditQuestionCheck),
@@ -191,6 +194,7 @@ impl CheckSpec {
             CheckSpec::AuditEvent(_) => "audit_event",
             CheckSpec::AdmissionPolicy(_) => "admission_policy",
             CheckSpec::AuditPolicy(_) => "audit_policy",
+            CheckSpec::EncryptionConfig(_) => "encryption_config",
             CheckSpec::AuditQuestion(_) => "audit_question",
         }
     }
@@ -216,7 +220,8 @@ impl CheckSpec {
             | CheckSpec::Dockerfile(_)
             | CheckSpec::ImagesPinned(_)
             | CheckSpec::AdmissionPolicy(_)
-            | CheckSpec::AuditPolicy(_) => vec![Need::Workspace],
+            | CheckSpec::AuditPolicy(_)
+            | CheckSpec::EncryptionConfig(_) => vec![Need::Workspace],
             CheckSpec::Probe(_)
             | CheckSpec::Drift(_)
             | CheckSpec::Image(_)
@@ -289,6 +294,7 @@ impl CheckSpec {
             CheckSpec::AuditEvent(a) => a.describe(),
             CheckSpec::AdmissionPolicy(a) => a.describe(),
             CheckSpec::AuditPolicy(a) => a.describe(),
+            CheckSpec::EncryptionConfig(e) => e.describe(),
             CheckSpec::AuditQuestion(q) => q.describe(),
         }
     }
@@ -412,6 +418,7 @@ impl CheckSpec {
                 }
             }
             CheckSpec::AuditPolicy(a) => crate::audit::grade::grade(a, ev.workspace),
+            CheckSpec::EncryptionConfig(e) => crate::secrets_at_rest::grade(e, ev.workspace),
             CheckSpec::AuditQuestion(q) => match ev.seed {
                 Some(who) => {
                     let seed =
@@ -497,6 +504,9 @@ impl CheckSpec {
                 ..Reads::default()
             },
             CheckSpec::AuditPolicy(a) => targets(crate::audit::grade::targets(a, workspace)),
+            CheckSpec::EncryptionConfig(e) => {
+                targets(crate::secrets_at_rest::targets(e, workspace))
+            }
             CheckSpec::Pss(p) => targets(p.target.find_in(p.namespace.as_deref(), workspace)),
             CheckSpec::PssNamespace(n) => targets(
                 n.target

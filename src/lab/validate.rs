@@ -322,6 +322,7 @@ fn validate_check(check: &CheckSpec, question_ids: &mut BTreeSet<String>) -> Vec
             }
         }
         CheckSpec::AuditPolicy(a) => out.extend(a.problems()),
+        CheckSpec::EncryptionConfig(e) => out.extend(e.problems()),
     }
     out
 }
