@@ -452,7 +452,17 @@ pub async fn apply_workspace(
         .collect();
     let (policies, objects): (Vec<KubeObject>, Vec<KubeObject>) =
         workspace.iter().cloned().partition(is_audit_policy);
+    let (encryption, objects): (Vec<KubeObject>, Vec<KubeObject>) = objects
+        .into_iter()
+        .partition(seclab_checkers::secrets_at_rest::is_encryption_config);
     let mut out = apply_objects(owned, &lab.spec.id, &names, &objects).await?;
+    for e in &encryption {
+        // Installing it into the kind node is not done yet (issue 17, live part).
+        out.skipped.push(format!(
+            "EncryptionConfiguration in {}: a file kube-apiserver reads when it starts (--encryption-provider-config), not an API object; seclab does not install it into the cluster yet",
+            e.source.as_deref().unwrap_or("the workspace")
+        ));
+    }
     for p in &policies {
         install_audit_policy(owned, lab, p, &mut out).await?;
     }
