@@ -184,6 +184,9 @@ pub struct EncryptionConfig {
     pub entries: Vec<ResourceEntry>,
     /// Errors that stop the API server from starting: (path, message).
     pub errors: Vec<(String, String)>,
+    /// Things kube-apiserver loads but that defeat the configuration
+    /// (two keys of one provider with one name): (path, message).
+    pub mistakes: Vec<(String, String)>,
     /// Things that load but are unwise: (path, message).
     pub warnings: Vec<(String, String)>,
 }
@@ -431,13 +434,13 @@ impl EncryptionConfig {
                 // Not refused by kube-apiserver, but the prefix
                 // `k8s:enc:<provider>:v1:<name>:` then names two keys: data
                 // written with one is tried with the other first.
-                self.err(
+                self.mistakes.push((
                     format!("{kp}.name"),
                     format!(
                         "key name `{name}` is used twice in this provider: stored data names its key (k8s:enc:{}:v1:{name}:), so two keys with one name cannot be told apart",
                         at.rsplit('.').next().unwrap_or_default()
                     ),
-                );
+                ));
             } else {
                 names.push(name);
             }
@@ -662,6 +665,9 @@ pub fn grade(check: &EncryptionConfigCheck, workspace: &[KubeObject]) -> Verdict
             obj,
             path,
         ));
+    }
+    for (path, msg) in &config.mistakes {
+        findings.push(in_file(Finding::error(msg.clone()), obj, path));
     }
     for (path, msg) in &config.warnings {
         findings.push(in_file(Finding::warning(msg.clone()), obj, path));
