@@ -46,7 +46,7 @@ const WRONG: &[(&str, &str, &str)] = &[
         "got 16, expected one of [32]",
     ),
     ("key-not-base64", "10:23", "must be base64 encoded"),
-    ("only-configmaps", "4:5", "secrets are in no resources list"),
+    ("only-configmaps", "4:3", "secrets are in no resources list"),
     ("aesgcm-without-rotation", "7:9", "200k writes"),
     (
         "empty-providers",
