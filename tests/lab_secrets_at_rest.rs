@@ -160,3 +160,28 @@ fn validate_names_a_broken_encryption_config_check() {
     assert!(all.contains("resource `*.*`"), "{all}");
     assert!(all.contains("identity in writers"), "{all}");
 }
+
+#[test]
+fn a_malformed_file_fails_located_and_never_panics() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["start", "secrets-at-rest"]).code, 0);
+    let file = sb
+        .work()
+        .join("seclab/secrets-at-rest/encryption-config.yaml");
+    for text in [
+        "apiVersion: apiserver.config.k8s.io/v1\nresources: [\n",
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources: 3\n",
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: [secrets]\n    providers: [7, {aescbc: {keys: [{name: k}]}}]\n",
+        "",
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let r = sb.run(&["check", "secrets-at-rest", "encrypt"]);
+        assert_eq!(r.code, 1, "{text}: {r:?}");
+        assert!(!r.stderr.contains("panicked"), "{text}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("encryption-config.yaml"),
+            "{text}: {}",
+            r.stdout
+        );
+    }
+}
