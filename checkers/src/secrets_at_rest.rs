@@ -20,6 +20,9 @@
 //! secretbox exactly 32; a `kms` provider needs a name and a `unix://`
 //! endpoint, and `apiVersion: v1` (the default) is deprecated and off by
 //! default since Kubernetes 1.29, so `kms` in `writers` means KMS v2.
+//!
+//! Only `apiserver.config.k8s.io/v1` holds the kind: the group's v1beta1
+//! registers other configurations (authorization, tracing), not this one.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
