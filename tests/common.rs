@@ -99,3 +99,36 @@ pub fn seclab(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The names of a built-in lab's `wrong/` or `alternatives/` cases, sorted.
+pub fn lab_cases(lab: &str, sub: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(repo_root().join("labs").join(lab).join(sub))
+        .expect("folder")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A built-in lab's workspace after `start`, with its solution and then
+/// `variant`'s files (`wrong/<name>`, `alternatives/<name>`) laid over it,
+/// checked for one task.
+pub fn check_variant(lab: &str, variant: &str, task: &str) -> Run {
+    let sb = Sandbox::new();
+    let r = sb.run(&["start", lab]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let ws = sb.work().join("seclab").join(lab);
+    let dir = repo_root().join("labs").join(lab);
+    for sub in ["solution", variant] {
+        for entry in std::fs::read_dir(dir.join(sub)).expect("dir") {
+            let p = entry.expect("entry").path();
+            let name = p.file_name().expect("name").to_owned();
+            if name != "expect.yaml" && name != "about.yaml" {
+                std::fs::copy(&p, ws.join(name)).expect("copy");
+            }
+        }
+    }
+    sb.run(&["check", lab, task])
+}

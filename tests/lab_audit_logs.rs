@@ -25,14 +25,7 @@ fn lab_dir() -> std::path::PathBuf {
 }
 
 fn dirs(sub: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(lab_dir().join(sub))
-        .expect("folder")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+    common::lab_cases("audit-logs", sub)
 }
 
 #[test]

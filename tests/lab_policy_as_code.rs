@@ -40,24 +40,8 @@ fn lab_validates_and_tests_green_offline() {
     }
 }
 
-/// The workspace after `start`, with the solution and then `variant`'s
-/// files laid over it, checked for one task.
 fn check_variant(variant: &str, task: &str) -> common::Run {
-    let sb = Sandbox::new();
-    let r = sb.run(&["start", "policy-as-code"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    let ws = sb.work().join("seclab/policy-as-code");
-    let lab = repo_root().join("labs/policy-as-code");
-    for dir in ["solution".to_owned(), variant.to_owned()] {
-        for entry in std::fs::read_dir(lab.join(&dir)).expect("dir") {
-            let p = entry.expect("entry").path();
-            let name = p.file_name().expect("name").to_owned();
-            if name != "expect.yaml" && name != "about.yaml" {
-                std::fs::copy(&p, ws.join(name)).expect("copy");
-            }
-        }
-    }
-    sb.run(&["check", "policy-as-code", task])
+    common::check_variant("policy-as-code", variant, task)
 }
 
 #[test]

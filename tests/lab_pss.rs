@@ -100,24 +100,8 @@ fn check_explains_the_run_as_non_root_trap() {
     assert!(r.stdout.contains("deployment.yaml:23:23"), "{}", r.stdout);
 }
 
-/// The workspace after `start`, with the solution and then `variant`'s
-/// files laid over it, checked for one task.
 fn check_variant(variant: &str, task: &str) -> common::Run {
-    let sb = Sandbox::new();
-    let r = sb.run(&["start", "pss-scissors"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    let ws = sb.work().join("seclab/pss-scissors");
-    let lab = repo_root().join("labs/pss-scissors");
-    for dir in ["solution".to_owned(), variant.to_owned()] {
-        for entry in std::fs::read_dir(lab.join(&dir)).expect("dir") {
-            let p = entry.expect("entry").path();
-            let name = p.file_name().expect("name").to_owned();
-            if name != "expect.yaml" && name != "about.yaml" {
-                std::fs::copy(&p, ws.join(name)).expect("copy");
-            }
-        }
-    }
-    sb.run(&["check", "pss-scissors", task])
+    common::check_variant("pss-scissors", variant, task)
 }
 
 #[test]
